@@ -1,0 +1,203 @@
+"""``ArtifactStore``: a run's (or experiment's) files on any fsspec filesystem.
+
+A local folder by default; ``s3://``, ``gs://``, ``az://``, ``hdfs://`` through fsspec's
+backends (the ``cairn[s3]``, ``[gcs]``, ``[azure]`` extras). Every path a user gives is
+checked by :func:`cairn.artifacts.paths.clean_artifact_path` before any I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from fsspec.implementations.local import LocalFileSystem
+from fsspec.core import url_to_fs
+
+from cairn.artifacts.paths import clean_artifact_path, ensure_inside, iter_local_files
+from cairn.entities import FileInfo
+from cairn.errors import ArtifactError, ConfigError, InvalidPath, NotFound
+
+_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
+
+
+def _storage_options(scheme: str) -> dict[str, Any]:
+    if scheme in ("s3", "s3a"):
+        endpoint = os.environ.get("CAIRN_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            return {"client_kwargs": {"endpoint_url": endpoint}}
+    return {}
+
+
+class ArtifactStore:
+    """Files under one root URI (``/abs/path``, ``file:///...``, ``s3://bucket/prefix`` ...)."""
+
+    def __init__(self, root_uri: str, **storage_options: Any) -> None:
+        self.root_uri = root_uri.rstrip("/")
+        scheme = self.root_uri.split("://", 1)[0] if "://" in self.root_uri else "file"
+        options = {**_storage_options(scheme), **storage_options}
+        try:
+            self.fs, self._root = url_to_fs(self.root_uri, **options)
+        except ImportError as exc:
+            extra = _EXTRAS.get(scheme, scheme)
+            raise ConfigError(
+                f"artifact location {root_uri!r} needs the {scheme} filesystem: "
+                f"pip install 'cairn[{extra}]'"
+            ) from exc
+        except ValueError as exc:
+            raise ConfigError(f"artifact location {root_uri!r} is not usable: {exc}") from exc
+        self._local = isinstance(self.fs, LocalFileSystem)
+
+    def _full(self, rel: str) -> str:
+        if not rel:
+            return self._root
+        full = f"{self._root.rstrip('/')}/{rel}"
+        if self._local:
+            ensure_inside(Path(self._root), Path(full), "artifact path")
+        return full
+
+    def uri_of(self, path: str = "") -> str:
+        """The URI of a path under this root."""
+        rel = clean_artifact_path(path)
+        return f"{self.root_uri}/{rel}" if rel else self.root_uri
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def log_file(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
+        """Copy one local file under ``artifact_path`` (a folder); return its artifact path."""
+        src = Path(local_path)
+        if not src.is_file():
+            raise NotFound(f"cannot log artifact {str(src)!r}: no such file")
+        folder = clean_artifact_path(artifact_path)
+        rel = f"{folder}/{src.name}" if folder else src.name
+        self._put(src, rel)
+        return rel
+
+    def log_dir(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
+        """Copy a local folder's files under ``artifact_path``; return their artifact paths."""
+        src = Path(local_dir)
+        if not src.is_dir():
+            raise NotFound(f"cannot log artifacts from {str(src)!r}: no such folder")
+        folder = clean_artifact_path(artifact_path)
+        written = []
+        for full, rel in iter_local_files(src):
+            target = f"{folder}/{rel}" if folder else rel
+            self._put(full, target)
+            written.append(target)
+        return written
+
+    def log_bytes(self, data: bytes, artifact_file: str) -> str:
+        """Write bytes to ``artifact_file`` (a file path under the root)."""
+        rel = clean_artifact_path(artifact_file, "artifact file")
+        if not rel:
+            raise InvalidPath("artifact file must name a file, e.g. 'config.json'")
+        full = self._full(rel)
+        try:
+            self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
+            with self.fs.open(full, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise ArtifactError(f"writing artifact {rel!r} to {self.root_uri} failed: {exc}") from exc
+        return rel
+
+    def _put(self, src: Path, rel: str) -> None:
+        full = self._full(rel)
+        try:
+            if self._local:
+                Path(full).parent.mkdir(parents=True, exist_ok=True)
+                tmp = f"{full}.tmp-{os.getpid()}"
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, full)
+            else:
+                self.fs.put_file(str(src), full)
+        except OSError as exc:
+            raise ArtifactError(f"copying {src} to {self.uri_of(rel)} failed: {exc}") from exc
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def list(self, path: str | None = None) -> list[FileInfo]:
+        """Files and folders directly under ``path`` (the root when None), sorted."""
+        rel = clean_artifact_path(path)
+        full = self._full(rel)
+        try:
+            if not self.fs.exists(full):
+                return []
+            if self.fs.isfile(full):
+                return [FileInfo(rel, False, self.fs.size(full))]
+            entries = self.fs.ls(full, detail=True)
+        except OSError as exc:
+            raise ArtifactError(f"listing {self.uri_of(rel)} failed: {exc}") from exc
+        infos = []
+        base = self._root.rstrip("/")
+        for entry in entries:
+            name = entry["name"].rstrip("/")
+            child = name[len(base) + 1 :] if name.startswith(base + "/") else name.rsplit("/", 1)[-1]
+            if child == rel:
+                continue
+            is_dir = entry["type"] == "directory"
+            infos.append(FileInfo(child, is_dir, None if is_dir else int(entry.get("size") or 0)))
+        return sorted(infos, key=lambda f: f.path)
+
+    def walk(self, path: str | None = None) -> list[FileInfo]:
+        """Every file below ``path``, recursively."""
+        found: list[FileInfo] = []
+        for info in self.list(path):
+            if info.is_dir:
+                found.extend(self.walk(info.path))
+            else:
+                found.append(info)
+        return found
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content of one artifact file."""
+        rel = clean_artifact_path(path)
+        full = self._full(rel)
+        try:
+            with self.fs.open(full, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError as exc:
+            raise NotFound(f"no artifact {rel!r} under {self.root_uri}") from exc
+        except IsADirectoryError as exc:
+            raise InvalidPath(f"artifact {rel!r} is a folder; download it instead") from exc
+        except OSError as exc:
+            raise ArtifactError(f"reading {self.uri_of(rel)} failed: {exc}") from exc
+
+    def download(self, path: str | None, dst: str | os.PathLike[str] | None = None) -> Path:
+        """Copy an artifact file or folder to ``dst`` (a new temp folder when None)."""
+        rel = clean_artifact_path(path)
+        dest = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="cairn-artifacts-"))
+        dest.mkdir(parents=True, exist_ok=True)
+        full = self._full(rel)
+        if not self.fs.exists(full):
+            raise NotFound(f"no artifact {rel or '(root)'!r} under {self.root_uri}")
+        files = [FileInfo(rel, False)] if self.fs.isfile(full) else self.walk(rel)
+        prefix = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for info in files:
+            local = ensure_inside(dest, dest / info.path[len(prefix) :], "download target")
+            local.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.fs.get_file(self._full(info.path), str(local))
+            except OSError as exc:
+                raise ArtifactError(f"downloading {self.uri_of(info.path)} failed: {exc}") from exc
+        return dest / rel[len(prefix) :] if rel else dest
+
+    def delete_all(self) -> None:
+        """Remove everything under the root (used when purging a run or experiment)."""
+        try:
+            if self.fs.exists(self._root):
+                self.fs.rm(self._root, recursive=True)
+        except OSError as exc:
+            raise ArtifactError(f"deleting {self.root_uri} failed: {exc}") from exc
+
+
+def open_artifact_store(root_uri: str, **storage_options: Any) -> ArtifactStore:
+    """The artifact store for a root URI; a ``cairn.artifact_backends`` plugin wins for its scheme."""
+    scheme = root_uri.split("://", 1)[0] if "://" in root_uri else "file"
+    if scheme != "file":
+        for ep in entry_points(group="cairn.artifact_backends"):
+            if ep.name == scheme:
+                return ep.load()(root_uri, **storage_options)  # type: ignore[no-any-return]
+    return ArtifactStore(root_uri, **storage_options)

@@ -1,0 +1,93 @@
+"""Where cairn keeps things: tracking URI and artifact root resolution.
+
+Order, first match wins: an explicit argument > ``CAIRN_TRACKING_URI`` > ``[tool.cairn]`` in
+``pyproject.toml`` or ``.cairn/config.toml`` of the project > ``.cairn/`` at the project
+root, which is the nearest folder upward holding ``.cairn/`` or ``.git``, else the current
+folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.errors import ConfigError
+
+ENV_TRACKING_URI = "CAIRN_TRACKING_URI"
+ENV_ARTIFACT_ROOT = "CAIRN_ARTIFACT_ROOT"
+ENV_SPOOL_DIR = "CAIRN_SPOOL_DIR"
+CAIRN_DIR = ".cairn"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The resolved locations for one process."""
+
+    tracking_uri: str
+    artifact_root: str | None
+    project_root: Path
+    spool_dir: Path
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder upward with ``.cairn/`` or ``.git``, else ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CAIRN_DIR).is_dir():
+            return folder
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def project_config(root: Path) -> dict:
+    """Settings from ``.cairn/config.toml`` overlaid by ``[tool.cairn]`` of ``pyproject.toml``."""
+    config = dict(_read_toml(root / CAIRN_DIR / "config.toml"))
+    tool = _read_toml(root / "pyproject.toml").get("tool", {}).get("cairn", {})
+    config.update(tool)
+    return config
+
+
+def _absolute(uri: str, root: Path) -> str:
+    """Make a relative SQLite path or bare folder relative to the project root absolute."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        rel = uri[len("sqlite:///") :]
+        if rel and rel != ":memory:":
+            return f"sqlite:///{(root / rel).resolve()}"
+    if "://" not in uri:
+        path = (root / uri).resolve()
+        if path.suffix in (".db", ".sqlite", ".sqlite3"):
+            return f"sqlite:///{path}"
+        return f"sqlite:///{path / 'cairn.db'}"
+    return uri
+
+
+def resolve(tracking_uri: str | None = None, cwd: Path | None = None) -> Settings:
+    """The settings in force, given an optional explicit tracking URI."""
+    root = find_project_root(cwd)
+    config = project_config(root)
+    uri = tracking_uri or os.environ.get(ENV_TRACKING_URI) or config.get("tracking_uri")
+    default_dir = root / CAIRN_DIR
+    if not uri:
+        uri = f"sqlite:///{default_dir / 'cairn.db'}"
+    if not isinstance(uri, str):
+        raise ConfigError(f"tracking_uri must be a string, got {uri!r}")
+    artifact_root = os.environ.get(ENV_ARTIFACT_ROOT) or config.get("artifact_root")
+    if artifact_root and "://" not in artifact_root:
+        artifact_root = str((root / artifact_root).resolve())
+    spool = os.environ.get(ENV_SPOOL_DIR) or config.get("spool_dir")
+    spool_dir = Path(spool) if spool else default_dir / "spool"
+    return Settings(_absolute(uri, root), artifact_root, root, spool_dir)

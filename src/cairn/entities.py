@@ -1,0 +1,225 @@
+"""The values cairn stores and returns: immutable, pure, no I/O.
+
+Shapes follow MLflow's so that code written for one reads naturally with the other
+(``run.info.run_id``, ``run.data.metrics``). Times are UTC epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+__all__ = [
+    "AuditEvent",
+    "Experiment",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Page",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+
+
+class LifecycleStage(str, enum.Enum):
+    """Whether a row is live or soft-deleted."""
+
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class ViewType(str, enum.Enum):
+    """Which rows a listing returns."""
+
+    ACTIVE_ONLY = "active_only"
+    DELETED_ONLY = "deleted_only"
+    ALL = "all"
+
+    @classmethod
+    def parse(cls, value: ViewType | str | int) -> ViewType:
+        """Accept the enum, its name/value in any case, or MLflow's integers (1, 2, 3)."""
+        if isinstance(value, ViewType):
+            return value
+        if isinstance(value, int):
+            mapping = {1: cls.ACTIVE_ONLY, 2: cls.DELETED_ONLY, 3: cls.ALL}
+            if value in mapping:
+                return mapping[value]
+        else:
+            text = value.strip().lower()
+            aliases = {"active": cls.ACTIVE_ONLY, "deleted": cls.DELETED_ONLY}
+            if text in aliases:
+                return aliases[text]
+            for member in cls:
+                if text == member.value:
+                    return member
+        from cairn.errors import InvalidInput
+
+        raise InvalidInput(
+            f"view type {value!r} is not one of 'active_only', 'deleted_only', 'all'"
+        )
+
+    def stages(self) -> tuple[str, ...]:
+        """The lifecycle stages this view includes."""
+        if self is ViewType.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE.value,)
+        if self is ViewType.DELETED_ONLY:
+            return (LifecycleStage.DELETED.value,)
+        return (LifecycleStage.ACTIVE.value, LifecycleStage.DELETED.value)
+
+
+class RunStatus(str, enum.Enum):
+    """A run's state, as in MLflow."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @classmethod
+    def parse(cls, value: RunStatus | str) -> RunStatus:
+        """Accept the enum or its name in any case."""
+        if isinstance(value, RunStatus):
+            return value
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            from cairn.errors import InvalidInput, did_you_mean
+
+            names = [m.value for m in cls]
+            raise InvalidInput(
+                f"run status {value!r} is not one of {', '.join(names)}."
+                + did_you_mean(str(value).upper(), names)
+            ) from None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for FINISHED, FAILED and KILLED."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+class Metric(NamedTuple):
+    """One point of a metric. A named tuple, not a dataclass: histories hold 100,000s of them."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A run's parameter; immutable once logged."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    """A run's tag; a later value overwrites."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A named group of runs."""
+
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE.value
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Everything about a run except its params, metrics and tags."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE.value
+
+    @property
+    def run_uuid(self) -> str:
+        """MLflow's older name for ``run_id``."""
+        return self.run_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """A run's latest metric values, params and tags, each as a dict."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run: its info and its data."""
+
+    info: RunInfo
+    data: RunData
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        from dataclasses import asdict
+
+        return {"info": asdict(self.info), "data": asdict(self.data)}
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """An artifact file or folder: path relative to the run's artifact root."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One link of the hash-chained audit trail."""
+
+    seq: int
+    time: int
+    actor: str
+    action: str
+    entity: str
+    payload_hash: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing and the token for the next one (``None`` at the end)."""
+
+    items: list[Any]
+    next_page_token: str | None = None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.items[index]

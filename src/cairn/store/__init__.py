@@ -1,0 +1,61 @@
+"""The metadata store: one interface, backends found by URI scheme.
+
+Backends register under the ``cairn.stores`` entry-point group, keyed by URI scheme
+(``sqlite``, ``postgresql``, ...), so a third party adds one without touching cairn.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from cairn.errors import ConfigError, did_you_mean
+from cairn.store.base import Store
+
+__all__ = ["Store", "open_store", "store_schemes"]
+
+_BUILTIN = {
+    "sqlite": "cairn.store.sql:SqlStore",
+    "postgresql": "cairn.store.sql:SqlStore",
+    "postgres": "cairn.store.sql:SqlStore",
+    "mysql": "cairn.store.sql:SqlStore",
+    "mariadb": "cairn.store.sql:SqlStore",
+}
+
+
+def _scheme(uri: str) -> str:
+    scheme, sep, _ = uri.partition("://")
+    if not sep:
+        raise ConfigError(
+            f"tracking URI {uri!r} has no scheme; expected sqlite:///PATH, postgresql://..., "
+            "or http(s)://HOST:PORT"
+        )
+    return scheme.split("+", 1)[0].lower()
+
+
+def store_schemes() -> dict[str, str]:
+    """Every known scheme and the ``module:Class`` that serves it (plugins included)."""
+    found = dict(_BUILTIN)
+    for ep in entry_points(group="cairn.stores"):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+def _load(target: str) -> type[Store]:
+    module, _, attr = target.partition(":")
+    return getattr(import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def open_store(uri: str, artifact_root: str | None = None) -> Store:
+    """The store for a URI (``sqlite:///...``, ``postgresql://...``, a plugin's scheme)."""
+    scheme = _scheme(uri)
+    if scheme in _BUILTIN:
+        return _load(_BUILTIN[scheme])(uri, artifact_root=artifact_root)  # type: ignore[call-arg]
+    for ep in entry_points(group="cairn.stores"):
+        if ep.name == scheme:
+            return ep.load()(uri, artifact_root=artifact_root)  # type: ignore[no-any-return]
+    known = store_schemes()
+    raise ConfigError(
+        f"no store handles URI scheme {scheme!r} (from {uri!r}); known schemes: "
+        f"{', '.join(sorted(known))}." + did_you_mean(scheme, known)
+    )

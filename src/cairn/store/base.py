@@ -1,0 +1,402 @@
+"""The store interface every backend implements (SQL now, REST in the server issue).
+
+Public methods validate their input once, here, and then call a private hook that a backend
+implements; so every backend rejects the same bad input with the same error. Verbs are the
+same everywhere: ``create_x``, ``get_x`` (raises NotFound), ``find_x`` (returns None),
+``search_x`` (returns a :class:`~cairn.entities.Page`), ``update_x``, ``delete_x`` (soft),
+``restore_x``, ``purge_x`` (for good).
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cairn.entities import AuditEvent, Experiment, Metric, Page, Param, Run, RunInfo, RunTag, ViewType
+from cairn.errors import InvalidInput
+from cairn.store import validation as v
+
+MAX_RESULTS_LIMIT = 50_000
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolMark:
+    """Where a batch came from in a client's spool file: stored with the batch, atomically."""
+
+    spool_id: str
+    offset: int
+
+
+def _check_max_results(max_results: int) -> int:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+    if max_results > MAX_RESULTS_LIMIT:
+        raise InvalidInput(f"max_results {max_results} is over the limit of {MAX_RESULTS_LIMIT}")
+    return max_results
+
+
+class ExperimentRepository(abc.ABC):
+    """Experiments: named groups of runs."""
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id; AlreadyExists if the name is taken."""
+        name = v.validate_experiment_name(name)
+        clean_tags = {
+            v.validate_key(k, "experiment tag"): v.validate_tag_value(k, val)
+            for k, val in (tags or {}).items()
+        }
+        return self._create_experiment(name, artifact_location, clean_tags)
+
+    def get_experiment(self, experiment_id: str | int) -> Experiment:
+        """The experiment with that id; NotFound otherwise."""
+        return self._get_experiment(v.validate_experiment_id(experiment_id))
+
+    def find_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with that name (active or deleted), or None."""
+        return self._find_experiment_by_name(v.validate_experiment_name(name))
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        """The experiment with that name; NotFound (with suggestions) otherwise."""
+        found = self.find_experiment_by_name(name)
+        if found is None:
+            self._raise_unknown_experiment_name(name)
+        return found  # type: ignore[return-value]
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        """The experiment of that name, created if missing; atomic across processes."""
+        return self._get_or_create_experiment(v.validate_experiment_name(name))
+
+    def search_experiments(
+        self,
+        view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page:
+        """A page of experiments matching a filter (name, tags, times)."""
+        return self._search_experiments(
+            ViewType.parse(view_type),
+            _check_max_results(max_results),
+            filter_string,
+            list(order_by or []),
+            page_token,
+        )
+
+    def rename_experiment(self, experiment_id: str | int, new_name: str) -> None:
+        """Give an experiment a new, unused name."""
+        self._rename_experiment(
+            v.validate_experiment_id(experiment_id), v.validate_experiment_name(new_name)
+        )
+
+    def delete_experiment(self, experiment_id: str | int) -> None:
+        """Soft-delete an experiment and its runs (restore brings them back)."""
+        self._set_experiment_stage(v.validate_experiment_id(experiment_id), deleted=True)
+
+    def restore_experiment(self, experiment_id: str | int) -> None:
+        """Undo a soft delete."""
+        self._set_experiment_stage(v.validate_experiment_id(experiment_id), deleted=False)
+
+    def set_experiment_tag(self, experiment_id: str | int, key: str, value: str) -> None:
+        """Set (or overwrite) an experiment tag."""
+        key = v.validate_key(key, "experiment tag")
+        self._set_experiment_tag(
+            v.validate_experiment_id(experiment_id), key, v.validate_tag_value(key, value)
+        )
+
+    def purge_experiment(self, experiment_id: str | int) -> None:
+        """Remove a deleted experiment and its runs' metadata for good (frees the name)."""
+        self._purge_experiment(v.validate_experiment_id(experiment_id))
+
+    def list_deleted_experiments(self, older_than_ms: int | None = None) -> list[Experiment]:
+        """Deleted experiments, optionally only those deleted before a time."""
+        return self._list_deleted_experiments(older_than_ms)
+
+    def _raise_unknown_experiment_name(self, name: str) -> None:
+        from cairn.errors import NotFound, did_you_mean
+
+        names = [e.name for e in self.search_experiments(max_results=1000).items]
+        raise NotFound(f"no experiment is named {name!r}." + did_you_mean(name, names))
+
+    @abc.abstractmethod
+    def _create_experiment(
+        self, name: str, artifact_location: str | None, tags: dict[str, str]
+    ) -> str: ...
+    @abc.abstractmethod
+    def _get_experiment(self, experiment_id: int) -> Experiment: ...
+    @abc.abstractmethod
+    def _find_experiment_by_name(self, name: str) -> Experiment | None: ...
+    @abc.abstractmethod
+    def _get_or_create_experiment(self, name: str) -> Experiment: ...
+    @abc.abstractmethod
+    def _search_experiments(
+        self,
+        view_type: ViewType,
+        max_results: int,
+        filter_string: str | None,
+        order_by: list[str],
+        page_token: str | None,
+    ) -> Page: ...
+    @abc.abstractmethod
+    def _rename_experiment(self, experiment_id: int, new_name: str) -> None: ...
+    @abc.abstractmethod
+    def _set_experiment_stage(self, experiment_id: int, deleted: bool) -> None: ...
+    @abc.abstractmethod
+    def _set_experiment_tag(self, experiment_id: int, key: str, value: str) -> None: ...
+    @abc.abstractmethod
+    def _purge_experiment(self, experiment_id: int) -> None: ...
+    @abc.abstractmethod
+    def _list_deleted_experiments(self, older_than_ms: int | None) -> list[Experiment]: ...
+
+
+class RunRepository(abc.ABC):
+    """Runs and what they log: params, metrics, tags."""
+
+    def create_run(
+        self,
+        experiment_id: str | int,
+        user_id: str = "",
+        start_time: int | None = None,
+        tags: dict[str, str] | None = None,
+        run_name: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> Run:
+        """Start a RUNNING run in an active experiment."""
+        exp_id = v.validate_experiment_id(experiment_id)
+        clean_tags = [
+            RunTag(v.validate_key(k, "tag"), v.validate_tag_value(k, val))
+            for k, val in (tags or {}).items()
+        ]
+        name = v.validate_run_name(run_name) if run_name else None
+        parent = v.validate_run_id(parent_run_id) if parent_run_id else None
+        start = start_time if start_time is not None else now_ms()
+        return self._create_run(exp_id, user_id or "", start, clean_tags, name, parent)
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its latest metrics, params and tags; NotFound otherwise."""
+        return self._get_run(v.validate_run_id(run_id))
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change a run's status, end time or name."""
+        from cairn.entities import RunStatus
+
+        st = RunStatus.parse(status).value if status is not None else None
+        name = v.validate_run_name(run_name) if run_name is not None else None
+        return self._update_run_info(v.validate_run_id(run_id), st, end_time, name)
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run."""
+        self._set_run_stage(v.validate_run_id(run_id), deleted=True)
+
+    def restore_run(self, run_id: str) -> None:
+        """Undo a soft delete."""
+        self._set_run_stage(v.validate_run_id(run_id), deleted=False)
+
+    def purge_run(self, run_id: str) -> None:
+        """Remove a run's metadata for good."""
+        self._purge_run(v.validate_run_id(run_id))
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        spool: SpoolMark | None = None,
+    ) -> None:
+        """Log metrics, params and tags to a run in one transaction (all or nothing)."""
+        run_id = v.validate_run_id(run_id)
+        clean_metrics = [
+            Metric(
+                v.validate_key(m.key, "metric"),
+                v.validate_metric_value(m.key, m.value),
+                v.validate_timestamp(m.key, m.timestamp),
+                v.validate_step(m.key, m.step),
+            )
+            for m in metrics
+        ]
+        clean_params = [
+            Param(v.validate_key(p.key, "param"), v.validate_param_value(p.key, p.value))
+            for p in params
+        ]
+        _reject_conflicting_duplicates(clean_params)
+        clean_tags = [
+            RunTag(v.validate_key(t.key, "tag"), v.validate_tag_value(t.key, t.value)) for t in tags
+        ]
+        if not (clean_metrics or clean_params or clean_tags or spool):
+            return
+        self._log_batch(run_id, clean_metrics, clean_params, clean_tags, spool)
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        """Append one metric point."""
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        """Log one param (the same value again is fine, another value is ParamOverwrite)."""
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        """Set (or overwrite) one tag."""
+        self.log_batch(run_id, tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag; NotFound if the run has no such tag."""
+        self._delete_tag(v.validate_run_id(run_id), v.validate_key(key, "tag"))
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of a metric, in step then timestamp order."""
+        return self._get_metric_history(v.validate_run_id(run_id), v.validate_key(key, "metric"))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str | int],
+        filter_string: str | None = None,
+        run_view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page:
+        """A page of runs matching MLflow's filter grammar (plus OR, NOT, parentheses)."""
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [experiment_ids]
+        ids = [v.validate_experiment_id(e) for e in experiment_ids]
+        return self._search_runs(
+            ids,
+            filter_string,
+            ViewType.parse(run_view_type),
+            _check_max_results(max_results),
+            list(order_by or []),
+            page_token,
+        )
+
+    def record_artifacts(self, run_id: str, files: dict[str, dict[str, Any]]) -> None:
+        """Note in the audit trail that files (path -> size and digest) were logged to a run."""
+        from cairn.artifacts.paths import clean_artifact_path
+
+        clean = {clean_artifact_path(path): dict(meta) for path, meta in files.items()}
+        if clean:
+            self._record_artifacts(v.validate_run_id(run_id), clean)
+
+    def get_spool_offset(self, spool_id: str) -> int:
+        """How many bytes of a spool file the store holds already (0 if none)."""
+        return self._get_spool_offset(spool_id)
+
+    def list_deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
+        """Deleted runs, optionally only those deleted before a time."""
+        return self._list_deleted_runs(older_than_ms)
+
+    @abc.abstractmethod
+    def _create_run(
+        self,
+        experiment_id: int,
+        user_id: str,
+        start_time: int,
+        tags: list[RunTag],
+        run_name: str | None,
+        parent_run_id: str | None,
+    ) -> Run: ...
+    @abc.abstractmethod
+    def _get_run(self, run_id: str) -> Run: ...
+    @abc.abstractmethod
+    def _update_run_info(
+        self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo: ...
+    @abc.abstractmethod
+    def _set_run_stage(self, run_id: str, deleted: bool) -> None: ...
+    @abc.abstractmethod
+    def _purge_run(self, run_id: str) -> None: ...
+    @abc.abstractmethod
+    def _log_batch(
+        self,
+        run_id: str,
+        metrics: list[Metric],
+        params: list[Param],
+        tags: list[RunTag],
+        spool: SpoolMark | None,
+    ) -> None: ...
+    @abc.abstractmethod
+    def _delete_tag(self, run_id: str, key: str) -> None: ...
+    @abc.abstractmethod
+    def _get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    @abc.abstractmethod
+    def _search_runs(
+        self,
+        experiment_ids: list[int],
+        filter_string: str | None,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: list[str],
+        page_token: str | None,
+    ) -> Page: ...
+    @abc.abstractmethod
+    def _record_artifacts(self, run_id: str, files: dict[str, dict[str, Any]]) -> None: ...
+    @abc.abstractmethod
+    def _get_spool_offset(self, spool_id: str) -> int: ...
+    @abc.abstractmethod
+    def _list_deleted_runs(self, older_than_ms: int | None) -> list[RunInfo]: ...
+
+
+def _reject_conflicting_duplicates(params: list[Param]) -> None:
+    seen: dict[str, str] = {}
+    for p in params:
+        if p.key in seen and seen[p.key] != p.value:
+            raise InvalidInput(
+                f"param {p.key!r} appears twice in one batch with different values "
+                f"({seen[p.key]!r} and {p.value!r})"
+            )
+        seen[p.key] = p.value
+
+
+class AuditRepository(abc.ABC):
+    """Reads of the hash-chained audit trail (writes happen inside each store transaction)."""
+
+    @abc.abstractmethod
+    def list_events(
+        self, after_seq: int = 0, limit: int = 1000, entity: str | None = None
+    ) -> list[AuditEvent]:
+        """Events in sequence order after a sequence number."""
+
+    @abc.abstractmethod
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash of the chain."""
+
+
+class Store(abc.ABC):
+    """A metadata store: small repositories sharing one database."""
+
+    uri: str
+    actor: str
+    experiments: ExperimentRepository
+    runs: RunRepository
+    audit: AuditRepository
+
+    @property
+    @abc.abstractmethod
+    def default_artifact_root(self) -> str:
+        """Where new experiments keep their artifacts unless they name a location."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,118 @@
+"""Appending to and reading the hash-chained audit trail inside store transactions.
+
+Each event's ``hash`` is BLAKE3 over ``prev_hash|seq|time|actor|action|entity|payload_hash``
+and ``payload_hash`` is BLAKE3 over the canonical JSON of the full payload. The ``payload``
+column holds that JSON too, except for metric batches: their points live once, in the
+``metrics`` table, tagged with the event's ``seq`` (``metrics.audit_seq``), and the stored
+payload summarises them; a verifier rebuilds the full payload from those rows as
+``{"run_id": ..., "metrics": [[key, value, timestamp, step], ...], "params": {...},
+"tags": {...}}`` in row-id order (NaN as JSON's ``NaN`` token, as Python writes it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import blake3
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cairn.entities import AuditEvent
+from cairn.store.base import AuditRepository, now_ms
+from cairn.store.sql import schema as t
+
+
+_SELECT_HEAD = (
+    sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
+)
+_INSERT_EVENT = t.audit_events.insert()
+_UPDATE_HEAD = (
+    t.audit_head.update()
+    .where(t.audit_head.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
+def canonical_json(payload: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, NaN and infinities as Python writes them."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(text: str) -> str:
+    """BLAKE3 hex digest of UTF-8 text."""
+    return blake3.blake3(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash(
+    prev_hash: str, seq: int, time: int, actor: str, action: str, entity: str, payload_hash: str
+) -> str:
+    """The hash linking one event to the previous one."""
+    return digest(f"{prev_hash}|{seq}|{time}|{actor}|{action}|{entity}|{payload_hash}")
+
+
+def append_event(
+    conn: Connection,
+    actor: str,
+    action: str,
+    entity: str,
+    payload: Any,
+    stored_payload: Any | None = None,
+) -> int:
+    """Append one event in the caller's transaction and return its sequence number."""
+    head = conn.execute(_SELECT_HEAD).one()
+    seq = head.seq + 1
+    time = now_ms()
+    payload_hash = digest(canonical_json(payload))
+    event_hash = chain_hash(head.hash, seq, time, actor, action, entity, payload_hash)
+    conn.execute(
+        _INSERT_EVENT,
+        dict(
+            seq=seq,
+            time=time,
+            actor=actor,
+            action=action,
+            entity=entity,
+            payload=canonical_json(payload if stored_payload is None else stored_payload),
+            payload_hash=payload_hash,
+            prev_hash=head.hash,
+            hash=event_hash,
+        ),
+    )
+    conn.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": event_hash})
+    return seq
+
+
+class SqlAuditRepository(AuditRepository):
+    """Reads of the audit trail from the SQL store."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def list_events(
+        self, after_seq: int = 0, limit: int = 1000, entity: str | None = None
+    ) -> list[AuditEvent]:
+        """Events in sequence order after a sequence number."""
+        query = sa.select(
+            t.audit_events.c.seq,
+            t.audit_events.c.time,
+            t.audit_events.c.actor,
+            t.audit_events.c.action,
+            t.audit_events.c.entity,
+            t.audit_events.c.payload_hash,
+            t.audit_events.c.prev_hash,
+            t.audit_events.c.hash,
+        ).where(t.audit_events.c.seq > after_seq)
+        if entity is not None:
+            query = query.where(t.audit_events.c.entity == entity)
+        query = query.order_by(t.audit_events.c.seq).limit(limit)
+        with self._engine.connect() as conn:
+            return [AuditEvent(*row) for row in conn.execute(query)]
+
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash of the chain."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
+            ).one()
+        return int(row.seq), str(row.hash)

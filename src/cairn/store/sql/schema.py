@@ -1,0 +1,188 @@
+"""The one SQL schema of cairn's metadata store (SQLAlchemy Core tables).
+
+Every capability's rows join here: runs by ``run_uuid``, experiments by ``experiment_id``.
+Later capabilities (datasets, models, pipelines, monitors) add tables through Alembic
+migrations that reference these keys. Changing a table here needs a new migration in
+``migrations/versions``; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only aliases ROWID for a column declared exactly INTEGER PRIMARY KEY.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+KEY_LENGTH = 250
+PARAM_VALUE_LENGTH = 6000
+TAG_VALUE_LENGTH = 8000
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("artifact_location", Text, nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False, default="active"),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Column("deleted_time", BigInteger, nullable=True),
+    sqlite_autoincrement=True,
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        RowId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("name", String(KEY_LENGTH), nullable=False),
+    Column(
+        "experiment_id",
+        RowId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("lifecycle_stage", String(32), nullable=False, default="active"),
+    Column("deleted_time", BigInteger, nullable=True),
+    Column("artifact_uri", Text, nullable=False),
+    Column("parent_run_uuid", String(32), nullable=True),
+    Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+    Index("ix_runs_parent", "parent_run_uuid"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
+    # The value as a number when it reads as one, so that ``params.lr < 0.01`` compares numbers.
+    Column("value_num", Float, nullable=True),
+    Index("ix_params_key_value", "key", "value", mysql_length={"value": 255}),
+    Index("ix_params_key_value_num", "key", "value_num"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
+    Index("ix_tags_key_value", "key", "value", mysql_length={"value": 255}),
+)
+
+# The full history of every metric. ``audit_seq`` names the audit event that wrote the row,
+# so that the audit verifier can re-hash an event's rows without storing them twice.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("is_nan", Boolean, nullable=False, default=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("audit_seq", BigInteger, nullable=True),
+    Index("ix_metrics_run_key_step", "run_uuid", "key", "step"),
+    Index("ix_metrics_audit_seq", "audit_seq"),
+)
+
+# One row per (run, key): the point with the greatest (step, timestamp, value). Search and
+# listings read only this table and never the history.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", Float(precision=53), nullable=False),
+    Column("is_nan", Boolean, nullable=False, default=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# The hash-chained audit trail: append-only, one event per state-changing store call, written
+# in the same transaction as the change it records.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", RowId, primary_key=True, autoincrement=False),
+    Column("time", BigInteger, nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(512), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_events_entity", "entity"),
+)
+
+# A single row holding the chain's head. Writers update it under a row lock, which orders
+# concurrent appends on PostgreSQL/MySQL (SQLite orders them by its write lock).
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# How far each client spool file has been shipped; updated in the same transaction as the
+# records it covers, so that replaying a spool never stores a record twice.
+spool_progress = Table(
+    "spool_progress",
+    metadata,
+    Column("spool_id", String(64), primary_key=True),
+    Column("run_uuid", String(32), nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("updated_time", BigInteger, nullable=False),
+)
+
+GENESIS_HASH = "0" * 64
