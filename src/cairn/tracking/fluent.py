@@ -28,6 +28,7 @@ NOTE_TAG = "cairn.note.content"
 ENV_EXPERIMENT_NAME = "CAIRN_EXPERIMENT_NAME"
 ENV_EXPERIMENT_ID = "CAIRN_EXPERIMENT_ID"
 ENV_RUN_ID = "CAIRN_RUN_ID"
+ENV_SYSTEM_METRICS_INTERVAL = "CAIRN_SYSTEM_METRICS_INTERVAL"
 
 
 class ActiveRun:
@@ -178,7 +179,8 @@ def start_run(
             now = int(time.time() * 1000)
             spool.append([Metric(k, float(val), now, step) for k, val in metrics.items()])
 
-        active.sampler = SystemMetricsSampler(log_system)
+        interval = float(os.environ.get(ENV_SYSTEM_METRICS_INTERVAL, "10"))
+        active.sampler = SystemMetricsSampler(log_system, interval=interval)
         active.sampler.start()
     _active_runs.set((*stack, active))
     with _lock:

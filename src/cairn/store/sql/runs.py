@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -121,7 +122,7 @@ def load_runs(conn: Connection, rows: list[sa.Row]) -> list[Run]:
                 t.latest_metrics.c.is_nan,
             ).where(t.latest_metrics.c.run_uuid.in_(chunk))
         ):
-            data[m.run_uuid][0][m.key] = math.nan if m.is_nan else m.value
+            data[m.run_uuid][0][m.key] = _read_value(m.value, m.is_nan)
         for p in conn.execute(
             sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value).where(
                 t.params.c.run_uuid.in_(chunk)
@@ -145,14 +146,34 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 
 
 _METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq")
+# MySQL stores no infinities: they are kept as the largest finite double and read back as inf.
+_FLOAT_MAX = sys.float_info.max
 
 
-def _metric_rows(run_id: str, metrics: list[Metric], seq: int) -> list[tuple]:
+def _finite(value: float) -> float:
+    if value == math.inf:
+        return _FLOAT_MAX
+    if value == -math.inf:
+        return -_FLOAT_MAX
+    return value
+
+
+def _read_value(value: float, is_nan: bool) -> float:
+    if is_nan:
+        return math.nan
+    if value == _FLOAT_MAX:
+        return math.inf
+    if value == -_FLOAT_MAX:
+        return -math.inf
+    return value
+
+
+def _metric_rows(run_id: str, metrics: list[Metric], seq: int, clamp: bool) -> list[tuple]:
     isnan = math.isnan
     return [
         (run_id, m.key, 0.0, True, m.timestamp, m.step, seq)
         if isnan(m.value)
-        else (run_id, m.key, m.value, False, m.timestamp, m.step, seq)
+        else (run_id, m.key, _finite(m.value) if clamp else m.value, False, m.timestamp, m.step, seq)
         for m in metrics
     ]
 
@@ -386,7 +407,8 @@ class SqlRunRepository(RunRepository):
                 [{"run_uuid": run_id, "key": k, "value": val} for k, val in last.items()],
             )
         if metrics:
-            insert_many(conn, t.metrics, _METRIC_COLUMNS, _metric_rows(run_id, metrics, seq))
+            clamp = conn.dialect.name in ("mysql", "mariadb")
+            insert_many(conn, t.metrics, _METRIC_COLUMNS, _metric_rows(run_id, metrics, seq, clamp))
             self._update_latest(conn, run_id, metrics)
 
     def _advance_spool(self, conn: Connection, run_id: str, mark: SpoolMark) -> bool:
@@ -431,7 +453,7 @@ class SqlRunRepository(RunRepository):
         best: dict[str, tuple[tuple, Metric]] = {}
         for m in metrics:
             nan = math.isnan(m.value)
-            rank = _order_key(m.step, m.timestamp, 0.0 if nan else m.value, nan)
+            rank = _order_key(m.step, m.timestamp, 0.0 if nan else _finite(m.value), nan)
             if m.key not in best or rank > best[m.key][0]:
                 best[m.key] = (rank, m)
         current = {
@@ -442,7 +464,7 @@ class SqlRunRepository(RunRepository):
         for key, (rank, m) in best.items():
             nan = math.isnan(m.value)
             row = {
-                "value": 0.0 if nan else m.value,
+                "value": 0.0 if nan else _finite(m.value),
                 "is_nan": nan,
                 "timestamp": m.timestamp,
                 "step": m.step,
@@ -482,9 +504,8 @@ class SqlRunRepository(RunRepository):
             rows = conn.execute(query).all()
             if not rows:
                 self._require_run(conn, run_id)
-        nan = math.nan
         return [
-            Metric(k, nan if is_nan else value, ts, step) for k, value, ts, step, is_nan in rows
+            Metric(k, _read_value(value, is_nan), ts, step) for k, value, ts, step, is_nan in rows
         ]
 
     def _search_runs(

@@ -12,7 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -96,7 +96,7 @@ params = Table(
     Column("key", String(KEY_LENGTH), primary_key=True),
     Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
     # The value as a number when it reads as one, so that ``params.lr < 0.01`` compares numbers.
-    Column("value_num", Float, nullable=True),
+    Column("value_num", Double(), nullable=True),
     Index("ix_params_key_value", "key", "value", mysql_length={"value": 255}),
     Index("ix_params_key_value_num", "key", "value_num"),
 )
@@ -122,7 +122,7 @@ metrics = Table(
         "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False
     ),
     Column("key", String(KEY_LENGTH), nullable=False),
-    Column("value", Float(precision=53), nullable=False),
+    Column("value", Double(), nullable=False),
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
@@ -140,7 +140,7 @@ latest_metrics = Table(
         "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
     ),
     Column("key", String(KEY_LENGTH), primary_key=True),
-    Column("value", Float(precision=53), nullable=False),
+    Column("value", Double(), nullable=False),
     Column("is_nan", Boolean, nullable=False, default=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),

@@ -3,7 +3,7 @@
 Filtering happens in SQL only, reading ``latest_metrics`` (never the metric history):
 
 - a top-level AND of comparisons on metrics/params/tags becomes one aliased inner JOIN per
-  key (SQLite plans these well); OR, NOT and IS NULL use correlated EXISTS;
+  key (SQLite plans these well); OR, NOT and IS NULL test each key with :class:`HasRow` (EXISTS, or IN on SQLite);
 - a comparison on a key matches only runs that have the key; ``NOT x`` is the complement;
 - NaN metrics (``is_nan``) behave like IEEE NaN: only ``!=`` and ``NOT IN`` are true for them;
 - params compare as text against strings and through ``value_num`` against numbers;
@@ -39,7 +39,13 @@ from cairn.store.search.ast import (
 )
 from cairn.store.sql.schema import experiment_tags, experiments, latest_metrics, params, runs, tags
 
-__all__ = ["build_experiment_search", "build_run_search", "like_to_glob"]
+__all__ = [
+    "CaseSensitiveLike",
+    "HasRow",
+    "build_experiment_search",
+    "build_run_search",
+    "like_to_glob",
+]
 
 _NAN_FALSE_OPS = ("=", "<", "<=", ">", ">=", "IN")  # false for NaN, like IEEE comparisons
 
@@ -93,8 +99,45 @@ def _like_default(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
 
 @compiles(CaseSensitiveLike, "sqlite")
 def _like_sqlite(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    glob = element.column.op("GLOB", is_comparison=True)(element.glob)
-    return _wrap(element, compiler.process(glob, **kw))
+    # The unary + keeps SQLite from turning a GLOB prefix into an index range: for a common
+    # prefix ('v%') that range covers every row, a far worse plan than driving from the runs.
+    column = compiler.process(element.column, **kw)
+    return _wrap(element, f"+{column} GLOB {compiler.process(element.glob, **kw)}")
+
+
+class HasRow(ColumnElement[bool]):
+    """True when the searched object has a key-value row (aliased ``row``) meeting ``condition``.
+
+    PostgreSQL and MySQL get a correlated EXISTS (planned as a semi-join, and NOT EXISTS as an
+    anti-join). SQLite runs a correlated subquery once per candidate row, about ten times
+    slower than ``id IN (SELECT ...)``, which it evaluates once into a temporary index.
+    """
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [
+        ("owner_id", InternalTraversal.dp_clauseelement),
+        ("row_id", InternalTraversal.dp_clauseelement),
+        ("condition", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, owner_id: Any, row_id: Any, condition: ColumnElement[bool]) -> None:
+        self.owner_id = owner_id
+        self.row_id = row_id
+        self.condition = condition
+
+
+@compiles(HasRow)
+def _has_row_exists(element: HasRow, compiler: Any, **kw: Any) -> str:
+    exists = sa.exists().where(element.row_id == element.owner_id, element.condition)
+    return compiler.process(exists, **kw)
+
+
+@compiles(HasRow, "sqlite")
+def _has_row_in(element: HasRow, compiler: Any, **kw: Any) -> str:
+    member = element.owner_id.in_(sa.select(element.row_id).where(element.condition))
+    return f"({compiler.process(member, **kw)})"
 
 
 @compiles(CaseSensitiveLike, "mysql")
@@ -144,6 +187,15 @@ def _entity_condition(row: Any, term: Comparison) -> ColumnElement[bool]:
     if term.entity_type == PARAM and not isinstance(first, str):
         return _scalar_condition(row.c.value_num, term.op, term.value)
     return _scalar_condition(row.c.value, term.op, term.value)
+
+
+def _push_not(expr: Expr) -> Expr:
+    """``NOT x IS NULL`` as ``x IS NOT NULL`` (and back), so that it can become a join."""
+    if isinstance(expr, Not) and isinstance(expr.term, Comparison):
+        flipped = {"IS NULL": "IS NOT NULL", "IS NOT NULL": "IS NULL"}.get(expr.term.op)
+        if flipped:
+            return Comparison(expr.term.entity_type, expr.term.key, flipped)
+    return expr
 
 
 @dataclass(frozen=True)
@@ -248,15 +300,17 @@ class _Builder:
         if expr.entity_type == ATTRIBUTE:
             return self.attribute(expr)
         row = self.new_row(expr.entity_type)
+        own_id = self.target.table.c[self.target.id_name]
         if expr.op == "IS NULL":
-            return ~sa.exists().where(self.key_match(row, expr.key))
-        return sa.exists().where(self.key_match(row, expr.key), _entity_condition(row, expr))
+            return sa.not_(HasRow(own_id, row.c[self.target.id_name], row.c.key == expr.key))
+        condition = sa.and_(row.c.key == expr.key, _entity_condition(row, expr))
+        return HasRow(own_id, row.c[self.target.id_name], condition)
 
     def where(self, expr: Expr | None) -> list[ColumnElement[bool]]:
         """Conditions for ``expr``, joining the keys of a top-level AND where it can."""
         terms = expr.terms if isinstance(expr, And) else (() if expr is None else (expr,))
         conditions = []
-        for term in terms:
+        for term in map(_push_not, terms):
             joinable = isinstance(term, Comparison) and term.entity_type != ATTRIBUTE
             if not joinable or term.op == "IS NULL":
                 conditions.append(self.predicate(term))

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.String(6000), nullable=False),
-        sa.Column("value_num", sa.Float, nullable=True),
+        sa.Column("value_num", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.run_uuid"], name="fk_params_run_uuid_runs", ondelete="CASCADE"
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("id", RowId, primary_key=True, autoincrement=True),
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=False),
+        sa.Column("value", sa.Double(), nullable=False),
         sa.Column("is_nan", sa.Boolean, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=False),
+        sa.Column("value", sa.Double(), nullable=False),
         sa.Column("is_nan", sa.Boolean, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),

@@ -1,0 +1,34 @@
+"""The public names of ``cairn`` are pinned, resolve, and ``import cairn`` loads little."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cairn
+
+EXPECTED = {
+    "ActiveRun", "CairnClient", "__version__", "active_run", "create_experiment", "delete_run",
+    "delete_tag", "end_run", "entities", "errors", "get_experiment", "get_experiment_by_name",
+    "get_metric_history", "get_run", "get_tracking_uri", "last_active_run", "log_artifact",
+    "log_artifacts", "log_dict", "log_figure", "log_image", "log_metric", "log_metrics",
+    "log_param", "log_params", "log_text", "restore_run", "search_experiments", "search_runs",
+    "seed_everything", "set_experiment", "set_tag", "set_tags", "set_tracking_uri", "start_run",
+}
+
+
+def test_all_is_pinned():
+    assert set(cairn.__all__) == EXPECTED
+
+
+def test_every_public_name_resolves_and_is_documented():
+    for name in cairn.__all__:
+        value = getattr(cairn, name)
+        if callable(value):
+            assert value.__doc__, f"cairn.{name} has no docstring"
+
+
+def test_import_cairn_is_light():
+    code = "import sys, cairn; print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy','pandas','numpy','fsspec','alembic'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
