@@ -222,15 +222,7 @@ class RunRepository(abc.ABC):
     ) -> None:
         """Log metrics, params and tags to a run in one transaction (all or nothing)."""
         run_id = v.validate_run_id(run_id)
-        clean_metrics = [
-            Metric(
-                v.validate_key(m.key, "metric"),
-                v.validate_metric_value(m.key, m.value),
-                v.validate_timestamp(m.key, m.timestamp),
-                v.validate_step(m.key, m.step),
-            )
-            for m in metrics
-        ]
+        clean_metrics = [m if v.is_clean_metric(m) else v.clean_metric(m) for m in metrics]
         clean_params = [
             Param(v.validate_key(p.key, "param"), v.validate_param_value(p.key, p.value))
             for p in params

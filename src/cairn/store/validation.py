@@ -11,7 +11,9 @@ import numbers
 import posixpath
 import re
 import uuid
+from typing import Any
 
+from cairn.entities import Metric
 from cairn.errors import InvalidInput, InvalidKey
 
 MAX_KEY_LENGTH = 250
@@ -116,6 +118,29 @@ def validate_timestamp(key: str, timestamp: object) -> int:
             f"metric {key!r} timestamp {ts} is not epoch milliseconds (expected 0..{MAX_TIMESTAMP_MS})"
         )
     return ts
+
+
+def is_clean_metric(metric: Any) -> bool:
+    """True when a metric point needs no conversion (the common case, checked cheaply)."""
+    return (
+        type(metric) is Metric
+        and type(metric.value) is float
+        and type(metric.timestamp) is int
+        and type(metric.step) is int
+        and metric.key in _GOOD_KEYS
+        and 0 <= metric.timestamp <= MAX_TIMESTAMP_MS
+    )
+
+
+def clean_metric(metric: Any) -> Metric:
+    """A metric point validated and converted to (str, float, int, int)."""
+    key = validate_key(metric.key, "metric")
+    return Metric(
+        key,
+        validate_metric_value(key, metric.value),
+        validate_timestamp(key, metric.timestamp),
+        validate_step(key, metric.step),
+    )
 
 
 def validate_run_id(run_id: object) -> str:

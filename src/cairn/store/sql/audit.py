@@ -21,15 +21,21 @@ from sqlalchemy.engine import Connection
 from cairn.entities import AuditEvent
 from cairn.store.base import AuditRepository, now_ms
 from cairn.store.sql import schema as t
+from cairn.store.sql.engine import Hot, insert_statement
 
 
-_SELECT_HEAD = (
-    sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
+_SELECT_HEAD = Hot(
+    sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
+    .where(t.audit_head.c.id == sa.bindparam("head_id"))
+    .with_for_update()
 )
-_INSERT_EVENT = t.audit_events.insert()
-_UPDATE_HEAD = (
+_EVENT_COLUMNS = (
+    "seq", "time", "actor", "action", "entity", "payload", "payload_hash", "prev_hash", "hash"
+)  # fmt: skip
+_INSERT_EVENT = insert_statement(t.audit_events, _EVENT_COLUMNS)
+_UPDATE_HEAD = Hot(
     t.audit_head.update()
-    .where(t.audit_head.c.id == 1)
+    .where(t.audit_head.c.id == sa.bindparam("head_id"))
     .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
 )
 
@@ -60,26 +66,19 @@ def append_event(
     stored_payload: Any | None = None,
 ) -> int:
     """Append one event in the caller's transaction and return its sequence number."""
-    head = conn.execute(_SELECT_HEAD).one()
-    seq = head.seq + 1
+    head_seq, head_hash = _SELECT_HEAD.execute(conn, {"head_id": 1})[0]
+    seq = head_seq + 1
     time = now_ms()
-    payload_hash = digest(canonical_json(payload))
-    event_hash = chain_hash(head.hash, seq, time, actor, action, entity, payload_hash)
-    conn.execute(
-        _INSERT_EVENT,
-        dict(
-            seq=seq,
-            time=time,
-            actor=actor,
-            action=action,
-            entity=entity,
-            payload=canonical_json(payload if stored_payload is None else stored_payload),
-            payload_hash=payload_hash,
-            prev_hash=head.hash,
-            hash=event_hash,
-        ),
+    full = canonical_json(payload)
+    payload_hash = digest(full)
+    event_hash = chain_hash(head_hash, seq, time, actor, action, entity, payload_hash)
+    stored = full if stored_payload is None else canonical_json(stored_payload)
+    _INSERT_EVENT.executemany(
+        conn,
+        _EVENT_COLUMNS,
+        [(seq, time, actor, action, entity, stored, payload_hash, head_hash, event_hash)],
     )
-    conn.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": event_hash})
+    _UPDATE_HEAD.execute(conn, {"new_seq": seq, "new_hash": event_hash, "head_id": 1})
     return seq
 
 

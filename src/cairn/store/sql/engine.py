@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from cairn.errors import ConfigError, StoreBusy, StoreError
 
@@ -81,8 +81,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     return engine
 
 
-def _is_busy(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+def _is_busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).lower()
     return any(
         marker in text
         for marker in (
@@ -107,23 +108,22 @@ def run_write(engine: Engine, fn, *args, **kwargs):  # type: ignore[no-untyped-d
     """Call ``fn(conn, *args, **kwargs)`` in a write transaction, retrying while the store is busy."""
     deadline = time.monotonic() + RETRY_BUDGET_S
     delay = 0.01
+    driver_error = engine.dialect.loaded_dbapi.Error
     while True:
         try:
             with write_transaction(engine) as conn:
                 return fn(conn, *args, **kwargs)
-        except OperationalError as exc:
+        except (DBAPIError, driver_error) as exc:
             if not _is_busy(exc):
-                raise StoreError(f"the metadata store failed: {exc.orig}") from exc
+                if isinstance(exc, IntegrityError):
+                    raise
+                cause = getattr(exc, "orig", None) or exc
+                raise StoreError(f"the metadata store failed: {cause}") from exc
             if time.monotonic() > deadline:
                 raise StoreBusy(
                     f"the metadata store stayed locked for {RETRY_BUDGET_S:.0f} s; "
                     "another process holds a long write transaction"
                 ) from exc
-        except DBAPIError as exc:
-            if not _is_busy(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise StoreBusy("the metadata store kept failing with lock conflicts") from exc
         time.sleep(delay * (1 + random.random()))
         delay = min(delay * 2, 0.5)
 
@@ -140,22 +140,59 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         raise StoreError(f"the metadata store failed: {exc.orig}") from exc
 
 
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+class Hot:
+    """A hot-path statement: compiled once per dialect, then run on the driver's own cursor.
 
-
-def insert_many(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert many rows given as tuples, straight to the driver's ``executemany``.
-
-    SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself; the
-    hot tables (metric points) take this path. Values must already be of driver types.
+    Building and compiling a SQLAlchemy statement per call costs far more than SQLite takes
+    to run a small one; logging goes through these instead. Use plain bind parameters only
+    (no expanding ``IN``); results come back as tuples.
     """
-    mark = _PLACEHOLDERS.get(conn.dialect.paramstyle)
-    if mark is None:
-        conn.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(sql, rows)
+
+    def __init__(self, statement: sa.Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    def _sql(self, dialect: sa.Dialect) -> tuple[str, tuple[str, ...] | None]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup) if compiled.positiontup else None
+            found = (str(compiled), order)
+            self._compiled[dialect.name] = found
+        return found
+
+    def _args(self, order: tuple[str, ...] | None, params: dict) -> tuple | dict:
+        return tuple(params[name] for name in order) if order is not None else params
+
+    def execute(self, conn: Connection, params: dict | None = None) -> list[tuple]:
+        """Run once; return the fetched rows (empty for writes)."""
+        sql, order = self._sql(conn.dialect)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, self._args(order, params or {}))
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+
+    def executemany(self, conn: Connection, names: tuple[str, ...], rows: list[tuple]) -> None:
+        """Run once per row; ``rows`` are tuples of the parameters ``names``, in that order."""
+        if not rows:
+            return
+        sql, order = self._sql(conn.dialect)
+        if order is None:
+            args: list = [dict(zip(names, row)) for row in rows]
+        elif order == names:
+            args = rows
+        else:
+            index = [names.index(name) for name in order]
+            args = [tuple(row[i] for i in index) for row in rows]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, args)
+        finally:
+            cursor.close()
+
+
+def insert_statement(table: sa.Table, names: tuple[str, ...]) -> Hot:
+    """A hot INSERT of the named columns, bound by column name."""
+    return Hot(table.insert().values({name: sa.bindparam(name) for name in names}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import namedtuple
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +29,7 @@ from cairn.store.base import RunRepository, SpoolMark, now_ms
 from cairn.store.names import generate_run_name
 from cairn.store.sql import schema as t
 from cairn.store.sql.audit import append_event
-from cairn.store.sql.engine import insert_many, read_connection, run_write
+from cairn.store.sql.engine import Hot, insert_statement, read_connection, run_write
 from cairn.store.validation import as_number, new_run_id
 
 ACTIVE = LifecycleStage.ACTIVE.value
@@ -48,44 +49,73 @@ _RUN_COLUMNS = (
 )
 
 
-# Statements on the logging hot path are built once: building them per call costs more
-# than SQLite takes to run them.
-_SELECT_RUN = sa.select(*_RUN_COLUMNS).where(t.runs.c.run_uuid == sa.bindparam("run_id"))
-_SELECT_EXPERIMENT = sa.select(
-    t.experiments.c.artifact_location, t.experiments.c.lifecycle_stage
-).where(t.experiments.c.experiment_id == sa.bindparam("experiment_id"))
-_INSERT_RUN = t.runs.insert()
-_INSERT_TAGS = t.tags.insert()
-_INSERT_PARAMS = t.params.insert()
-_INSERT_LATEST = t.latest_metrics.insert()
-_SELECT_PARAMS = (
-    sa.select(t.params.c.key, t.params.c.value)
-    .where(t.params.c.run_uuid == sa.bindparam("run_id"))
-    .where(t.params.c.key.in_(sa.bindparam("keys", expanding=True)))
+RunRow = namedtuple("RunRow", [c.name for c in _RUN_COLUMNS])  # type: ignore[misc]
+
+# The logging hot path runs these through the driver's cursor (see engine.Hot).
+_SELECT_RUN = Hot(sa.select(*_RUN_COLUMNS).where(t.runs.c.run_uuid == sa.bindparam("run_id")))
+_SELECT_EXPERIMENT = Hot(
+    sa.select(t.experiments.c.artifact_location, t.experiments.c.lifecycle_stage).where(
+        t.experiments.c.experiment_id == sa.bindparam("experiment_id")
+    )
 )
-_DELETE_TAGS = (
+_RUN_INSERT_COLUMNS = (
+    "run_uuid", "name", "experiment_id", "user_id", "status", "start_time", "end_time",
+    "lifecycle_stage", "artifact_uri", "parent_run_uuid",
+)  # fmt: skip
+_INSERT_RUN = insert_statement(t.runs, _RUN_INSERT_COLUMNS)
+_KV = ("run_uuid", "key", "value")
+_INSERT_TAGS = insert_statement(t.tags, _KV)
+_PARAM_COLUMNS = ("run_uuid", "key", "value", "value_num")
+_INSERT_PARAMS = insert_statement(t.params, _PARAM_COLUMNS)
+_SELECT_PARAMS = Hot(
+    sa.select(t.params.c.key, t.params.c.value).where(t.params.c.run_uuid == sa.bindparam("run_id"))
+)
+_DELETE_TAG = Hot(
     t.tags.delete()
-    .where(t.tags.c.run_uuid == sa.bindparam("run_id"))
-    .where(t.tags.c.key.in_(sa.bindparam("keys", expanding=True)))
+    .where(t.tags.c.run_uuid == sa.bindparam("run_uuid"))
+    .where(t.tags.c.key == sa.bindparam("key"))
 )
-_SELECT_LATEST = (
+_LATEST_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step")
+_SELECT_LATEST = Hot(
     sa.select(
         t.latest_metrics.c.key,
         t.latest_metrics.c.step,
         t.latest_metrics.c.timestamp,
         t.latest_metrics.c.value,
         t.latest_metrics.c.is_nan,
-    )
-    .where(t.latest_metrics.c.run_uuid == sa.bindparam("run_id"))
-    .where(t.latest_metrics.c.key.in_(sa.bindparam("keys", expanding=True)))
+    ).where(t.latest_metrics.c.run_uuid == sa.bindparam("run_id"))
 )
-_UPDATE_LATEST = (
+_INSERT_LATEST = insert_statement(t.latest_metrics, _LATEST_COLUMNS)
+_UPDATE_LATEST = Hot(
     t.latest_metrics.update()
     .where(t.latest_metrics.c.run_uuid == sa.bindparam("b_run_id"))
     .where(t.latest_metrics.c.key == sa.bindparam("b_key"))
+    .values(
+        value=sa.bindparam("b_value"),
+        is_nan=sa.bindparam("b_is_nan"),
+        timestamp=sa.bindparam("b_timestamp"),
+        step=sa.bindparam("b_step"),
+    )
 )
-_SELECT_SPOOL = sa.select(t.spool_progress.c.offset).where(
-    t.spool_progress.c.spool_id == sa.bindparam("spool_id")
+_UPDATE_LATEST_NAMES = ("b_run_id", "b_key", "b_value", "b_is_nan", "b_timestamp", "b_step")
+_METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq")
+_INSERT_METRICS = insert_statement(t.metrics, _METRIC_COLUMNS)
+_SELECT_SPOOL = Hot(
+    sa.select(t.spool_progress.c.offset).where(
+        t.spool_progress.c.spool_id == sa.bindparam("spool_id")
+    )
+)
+_SPOOL_COLUMNS = ("spool_id", "run_uuid", "offset", "updated_time")
+_INSERT_SPOOL = insert_statement(t.spool_progress, _SPOOL_COLUMNS)
+_UPDATE_SPOOL = Hot(
+    t.spool_progress.update()
+    .where(t.spool_progress.c.spool_id == sa.bindparam("b_spool_id"))
+    .values(offset=sa.bindparam("b_offset"), updated_time=sa.bindparam("b_time"))
+)
+_TERMINATE_RUN = Hot(
+    t.runs.update()
+    .where(t.runs.c.run_uuid == sa.bindparam("b_run_id"))
+    .values(status=sa.bindparam("b_status"), end_time=sa.bindparam("b_end_time"))
 )
 
 
@@ -145,7 +175,6 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-_METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq")
 # MySQL stores no infinities: they are kept as the largest finite double and read back as inf.
 _FLOAT_MAX = sys.float_info.max
 
@@ -178,11 +207,6 @@ def _metric_rows(run_id: str, metrics: list[Metric], seq: int, clamp: bool) -> l
     ]
 
 
-def _order_key(step: int, timestamp: int, value: float, is_nan: bool) -> tuple:
-    # MLflow's "latest": greatest step, then timestamp, then value (NaN above numbers).
-    return (step, timestamp, is_nan, value)
-
-
 class SqlRunRepository(RunRepository):
     """Runs stored in the ``runs``, ``params``, ``tags``, ``metrics`` tables."""
 
@@ -208,36 +232,30 @@ class SqlRunRepository(RunRepository):
             all_tags[PARENT_TAG] = parent_run_id
 
         def create(conn: Connection) -> str:
-            exp = conn.execute(_SELECT_EXPERIMENT, {"experiment_id": experiment_id}).first()
-            if exp is None:
+            found = _SELECT_EXPERIMENT.execute(conn, {"experiment_id": experiment_id})
+            if not found:
                 raise NotFound(f"no experiment has id {experiment_id}")
-            if exp.lifecycle_stage != ACTIVE:
+            artifact_location, stage = found[0]
+            if stage != ACTIVE:
                 raise InvalidState(
                     f"experiment {experiment_id} is deleted; restore it before starting runs in it"
                 )
             if parent_run_id is not None:
                 self._require_run(conn, parent_run_id)
-            artifact_uri = f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts"
-            conn.execute(
-                _INSERT_RUN,
-                dict(
-                    run_uuid=run_id,
-                    name=name,
-                    experiment_id=experiment_id,
-                    user_id=user_id,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=ACTIVE,
-                    artifact_uri=artifact_uri,
-                    parent_run_uuid=parent_run_id,
-                ),
+            artifact_uri = f"{artifact_location.rstrip('/')}/{run_id}/artifacts"
+            _INSERT_RUN.executemany(
+                conn,
+                _RUN_INSERT_COLUMNS,
+                [
+                    (
+                        run_id, name, experiment_id, user_id, RunStatus.RUNNING.value,
+                        start_time, None, ACTIVE, artifact_uri, parent_run_id,
+                    )  # fmt: skip
+                ],
             )
-            if all_tags:
-                conn.execute(
-                    _INSERT_TAGS,
-                    [{"run_uuid": run_id, "key": k, "value": val} for k, val in all_tags.items()],
-                )
+            _INSERT_TAGS.executemany(
+                conn, _KV, [(run_id, k, val) for k, val in all_tags.items()]
+            )
             append_event(
                 conn,
                 self._actor,
@@ -269,10 +287,11 @@ class SqlRunRepository(RunRepository):
         )
         return Run(info, RunData(tags=dict(sorted(all_tags.items()))))
 
-    def _require_run(self, conn: Connection, run_id: str, for_write: bool = False) -> sa.Row:
-        row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
-        if row is None:
+    def _require_run(self, conn: Connection, run_id: str, for_write: bool = False) -> RunRow:
+        found = _SELECT_RUN.execute(conn, {"run_id": run_id})
+        if not found:
             raise NotFound(f"no run has id {run_id!r}")
+        row = RunRow(*found[0])
         if for_write and row.lifecycle_stage != ACTIVE:
             raise InvalidState(f"run {run_id} is deleted; restore it before logging to it")
         return row
@@ -298,8 +317,14 @@ class SqlRunRepository(RunRepository):
                 values["end_time"] = end_time
             if run_name is not None:
                 values["name"] = run_name
-            if values:
+            if values and set(values) == {"status", "end_time"}:
+                _TERMINATE_RUN.execute(
+                    conn,
+                    {"b_run_id": run_id, "b_status": values["status"], "b_end_time": values["end_time"]},
+                )
+            elif values:
                 conn.execute(t.runs.update().where(t.runs.c.run_uuid == run_id).values(**values))
+            if values:
                 append_event(conn, self._actor, "run.update", _entity(run_id), values)
             current = row._asdict()
             current.update(values)
@@ -386,50 +411,34 @@ class SqlRunRepository(RunRepository):
         }
         stored = dict(payload, metrics=len(metrics))
         seq = append_event(conn, self._actor, "run.log_batch", _entity(run_id), payload, stored)
-        if new_params:
-            conn.execute(
-                _INSERT_PARAMS,
-                [
-                    {
-                        "run_uuid": run_id,
-                        "key": p.key,
-                        "value": p.value,
-                        "value_num": as_number(p.value),
-                    }
-                    for p in new_params
-                ],
-            )
+        _INSERT_PARAMS.executemany(
+            conn,
+            _PARAM_COLUMNS,
+            [(run_id, p.key, p.value, as_number(p.value)) for p in new_params],
+        )
         if tags:
             last = {g.key: g.value for g in tags}
-            conn.execute(_DELETE_TAGS, {"run_id": run_id, "keys": list(last)})
-            conn.execute(
-                _INSERT_TAGS,
-                [{"run_uuid": run_id, "key": k, "value": val} for k, val in last.items()],
-            )
+            _DELETE_TAG.executemany(conn, _KV[:2], [(run_id, k) for k in last])
+            _INSERT_TAGS.executemany(conn, _KV, [(run_id, k, val) for k, val in last.items()])
         if metrics:
             clamp = conn.dialect.name in ("mysql", "mariadb")
-            insert_many(conn, t.metrics, _METRIC_COLUMNS, _metric_rows(run_id, metrics, seq, clamp))
+            _INSERT_METRICS.executemany(
+                conn, _METRIC_COLUMNS, _metric_rows(run_id, metrics, seq, clamp)
+            )
             self._update_latest(conn, run_id, metrics)
 
     def _advance_spool(self, conn: Connection, run_id: str, mark: SpoolMark) -> bool:
-        sp = t.spool_progress
-        stored = conn.execute(_SELECT_SPOOL, {"spool_id": mark.spool_id}).scalar_one_or_none()
+        found = _SELECT_SPOOL.execute(conn, {"spool_id": mark.spool_id})
+        stored = found[0][0] if found else None
         if stored is not None and stored >= mark.offset:
             return False
         if stored is None:
-            conn.execute(
-                sp.insert().values(
-                    spool_id=mark.spool_id,
-                    run_uuid=run_id,
-                    offset=mark.offset,
-                    updated_time=now_ms(),
-                )
+            _INSERT_SPOOL.executemany(
+                conn, _SPOOL_COLUMNS, [(mark.spool_id, run_id, mark.offset, now_ms())]
             )
         else:
-            conn.execute(
-                sp.update()
-                .where(sp.c.spool_id == mark.spool_id)
-                .values(offset=mark.offset, updated_time=now_ms())
+            _UPDATE_SPOOL.execute(
+                conn, {"b_spool_id": mark.spool_id, "b_offset": mark.offset, "b_time": now_ms()}
             )
         return True
 
@@ -437,9 +446,7 @@ class SqlRunRepository(RunRepository):
         if not params:
             return []
         wanted = {p.key: p.value for p in params}
-        existing = dict(
-            conn.execute(_SELECT_PARAMS, {"run_id": run_id, "keys": list(wanted)}).all()
-        )
+        existing = dict(_SELECT_PARAMS.execute(conn, {"run_id": run_id}))
         for key, value in wanted.items():
             if key in existing and existing[key] != value:
                 raise ParamOverwrite(
@@ -450,33 +457,30 @@ class SqlRunRepository(RunRepository):
         return [Param(k, val) for k, val in wanted.items() if k not in existing]
 
     def _update_latest(self, conn: Connection, run_id: str, metrics: list[Metric]) -> None:
-        best: dict[str, tuple[tuple, Metric]] = {}
+        best: dict[str, tuple] = {}
         for m in metrics:
-            nan = math.isnan(m.value)
-            rank = _order_key(m.step, m.timestamp, 0.0 if nan else _finite(m.value), nan)
-            if m.key not in best or rank > best[m.key][0]:
-                best[m.key] = (rank, m)
+            value = m.value
+            nan = value != value
+            rank = (m.step, m.timestamp, nan, 0.0 if nan else _finite(value))
+            known = best.get(m.key)
+            if known is None or rank > known:
+                best[m.key] = rank
         current = {
-            r.key: _order_key(r.step, r.timestamp, r.value, bool(r.is_nan))
-            for r in conn.execute(_SELECT_LATEST, {"run_id": run_id, "keys": list(best)})
+            key: (step, timestamp, bool(is_nan), value)
+            for key, step, timestamp, value, is_nan in _SELECT_LATEST.execute(
+                conn, {"run_id": run_id}
+            )
         }
         inserts, updates = [], []
-        for key, (rank, m) in best.items():
-            nan = math.isnan(m.value)
-            row = {
-                "value": 0.0 if nan else _finite(m.value),
-                "is_nan": nan,
-                "timestamp": m.timestamp,
-                "step": m.step,
-            }
-            if key not in current:
-                inserts.append({"run_uuid": run_id, "key": key, **row})
-            elif rank > current[key]:
-                updates.append({"b_run_id": run_id, "b_key": key, **row})
-        if inserts:
-            conn.execute(_INSERT_LATEST, inserts)
-        if updates:
-            conn.execute(_UPDATE_LATEST, updates)
+        for key, (step, timestamp, nan, value) in best.items():
+            row = (run_id, key, value, nan, timestamp, step)
+            old = current.get(key)
+            if old is None:
+                inserts.append(row)
+            elif (step, timestamp, nan, value) > old:
+                updates.append(row)
+        _INSERT_LATEST.executemany(conn, _LATEST_COLUMNS, inserts)
+        _UPDATE_LATEST.executemany(conn, _UPDATE_LATEST_NAMES, updates)
 
     def _delete_tag(self, run_id: str, key: str) -> None:
         def delete(conn: Connection) -> None:

@@ -112,7 +112,6 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_metrics_run_key_step", "metrics", ["run_uuid", "key", "step"])
-    op.create_index("ix_metrics_audit_seq", "metrics", ["audit_seq"])
     op.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),

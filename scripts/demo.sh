@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's main command: set up a virtualenv and run the example on the embedded default
+# store (SQLite + a local folder in .cairn/ of this checkout), then list what it recorded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --progress-bar off -e '.[pandas,plots]'
+.venv/bin/python examples/quickstart.py
+echo
+echo "\$ cairn runs list --experiment quickstart"
+.venv/bin/cairn runs list --experiment quickstart
