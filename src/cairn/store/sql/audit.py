@@ -6,7 +6,8 @@ column holds that JSON too, except for metric batches: their points live once, i
 ``metrics`` table, tagged with the event's ``seq`` (``metrics.audit_seq``), and the stored
 payload summarises them; a verifier rebuilds the full payload from those rows as
 ``{"run_id": ..., "metrics": [[key, value, timestamp, step], ...], "params": {...},
-"tags": {...}}`` in row-id order (NaN as JSON's ``NaN`` token, as Python writes it).
+"tags": {...}}`` with the points in ``pos`` order (NaN as JSON's ``NaN`` token, as Python
+writes it).
 """
 
 from __future__ import annotations

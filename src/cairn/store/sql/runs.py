@@ -98,8 +98,14 @@ _UPDATE_LATEST = Hot(
     )
 )
 _UPDATE_LATEST_NAMES = ("b_run_id", "b_key", "b_value", "b_is_nan", "b_timestamp", "b_step")
-_METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq")
+_METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq", "pos")
 _INSERT_METRICS = insert_statement(t.metrics, _METRIC_COLUMNS)
+_SELECT_HISTORY = Hot(
+    sa.select(t.metrics.c.value, t.metrics.c.timestamp, t.metrics.c.step, t.metrics.c.is_nan)
+    .where(t.metrics.c.run_uuid == sa.bindparam("run_id"))
+    .where(t.metrics.c.key == sa.bindparam("key"))
+    .order_by(t.metrics.c.step, t.metrics.c.timestamp, t.metrics.c.audit_seq, t.metrics.c.pos)
+)
 _SELECT_SPOOL = Hot(
     sa.select(t.spool_progress.c.offset).where(
         t.spool_progress.c.spool_id == sa.bindparam("spool_id")
@@ -200,10 +206,13 @@ def _read_value(value: float, is_nan: bool) -> float:
 def _metric_rows(run_id: str, metrics: list[Metric], seq: int, clamp: bool) -> list[tuple]:
     isnan = math.isnan
     return [
-        (run_id, m.key, 0.0, True, m.timestamp, m.step, seq)
+        (run_id, m.key, 0.0, True, m.timestamp, m.step, seq, pos)
         if isnan(m.value)
-        else (run_id, m.key, _finite(m.value) if clamp else m.value, False, m.timestamp, m.step, seq)
-        for m in metrics
+        else (
+            run_id, m.key, _finite(m.value) if clamp else m.value, False, m.timestamp, m.step,
+            seq, pos,
+        )  # fmt: skip
+        for pos, m in enumerate(metrics)
     ]
 
 
@@ -497,20 +506,13 @@ class SqlRunRepository(RunRepository):
     # -- reads --------------------------------------------------------------------------------
 
     def _get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        m = t.metrics
-        query = (
-            sa.select(m.c.key, m.c.value, m.c.timestamp, m.c.step, m.c.is_nan)
-            .where(m.c.run_uuid == run_id)
-            .where(m.c.key == key)
-            .order_by(m.c.step, m.c.timestamp, m.c.id)
-        )
         with read_connection(self._engine) as conn:
-            rows = conn.execute(query).all()
+            rows = _SELECT_HISTORY.execute(conn, {"run_id": run_id, "key": key})
             if not rows:
                 self._require_run(conn, run_id)
-        return [
-            Metric(k, _read_value(value, is_nan), ts, step) for k, value, ts, step, is_nan in rows
-        ]
+        if any(is_nan for _, _, _, is_nan in rows) or conn.dialect.name in ("mysql", "mariadb"):
+            return [Metric(key, _read_value(v, n), ts, st) for v, ts, st, n in rows]
+        return [Metric(key, value, ts, step) for value, ts, step, _ in rows]
 
     def _search_runs(
         self,

@@ -112,24 +112,25 @@ tags = Table(
     Index("ix_tags_key_value", "key", "value", mysql_length={"value": 255}),
 )
 
-# The full history of every metric. ``audit_seq`` names the audit event that wrote the row,
-# so that the audit verifier can re-hash an event's rows without storing them twice. Writers
-# are serialised by the audit chain, so rows in ``id`` order are grouped by ascending
-# ``audit_seq``: the verifier streams them in that order and needs no index on it.
+# The full history of every metric, clustered by (run, key, step): one metric's points sit
+# together on disk (SQLite WITHOUT ROWID, InnoDB's clustered primary key), so reading a
+# 100,000-point history is one range scan. ``audit_seq`` names the audit event that wrote
+# the point and ``pos`` its place in that event's batch: the audit verifier re-hashes an
+# event's points from these rows, so they are not stored twice.
 metrics = Table(
     "metrics",
     metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
     Column(
-        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
     ),
-    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("step", BigInteger, primary_key=True, autoincrement=False),
+    Column("timestamp", BigInteger, primary_key=True, autoincrement=False),
+    Column("audit_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("pos", Integer, primary_key=True, autoincrement=False),
     Column("value", Double(), nullable=False),
     Column("is_nan", Boolean, nullable=False, default=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("audit_seq", BigInteger, nullable=True),
-    Index("ix_metrics_run_key_step", "run_uuid", "key", "step"),
+    sqlite_with_rowid=False,
 )
 
 # One row per (run, key): the point with the greatest (step, timestamp, value). Search and

@@ -98,20 +98,22 @@ def upgrade() -> None:
     op.create_index("ix_tags_key_value", "tags", ["key", "value"], mysql_length={"value": 255})
     op.create_table(
         "metrics",
-        sa.Column("id", RowId, primary_key=True, autoincrement=True),
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False, autoincrement=False),
+        sa.Column("timestamp", sa.BigInteger, nullable=False, autoincrement=False),
+        sa.Column("audit_seq", sa.BigInteger, nullable=False, autoincrement=False),
+        sa.Column("pos", sa.Integer, nullable=False, autoincrement=False),
         sa.Column("value", sa.Double(), nullable=False),
         sa.Column("is_nan", sa.Boolean, nullable=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-        sa.Column("audit_seq", sa.BigInteger, nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_metrics"),
+        sa.PrimaryKeyConstraint(
+            "run_uuid", "key", "step", "timestamp", "audit_seq", "pos", name="pk_metrics"
+        ),
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.run_uuid"], name="fk_metrics_run_uuid_runs", ondelete="CASCADE"
         ),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_uuid", "key", "step"])
     op.create_table(
         "latest_metrics",
         sa.Column("run_uuid", sa.String(32), nullable=False),
