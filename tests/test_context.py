@@ -11,15 +11,16 @@ from pathlib import Path
 import blake3
 import pytest
 
-from cairn.tracking import context
+from cairn.tracking import context_git, context_host
 from cairn.tracking.context import (
-    DIFF_ARTIFACT,
     REQUIREMENTS_ARTIFACT,
+    RunContext,
     collect_run_context,
     redact_command,
     requirements_text,
     strip_credentials,
 )
+from cairn.tracking.context_git import DIFF_ARTIFACT
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -49,7 +50,7 @@ def repo(tmp_path: Path) -> Path:
 
 def collect(
     cwd: Path, argv: list[str] | None = None, capture_packages: bool = False
-) -> context.RunContext:
+) -> RunContext:
     return collect_run_context(
         argv=argv or ["train.py"], cwd=str(cwd), capture_packages=capture_packages
     )
@@ -86,7 +87,7 @@ def test_dirty_repo_stores_diff_with_untracked_files_and_hash(repo: Path) -> Non
 
 
 def test_large_diff_is_truncated_and_says_so(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(context, "MAX_DIFF_BYTES", 200)
+    monkeypatch.setattr(context_git, "MAX_DIFF_BYTES", 200)
     (repo / "train.py").write_text("x = 1\n" * 1000)
     diff = collect(repo).artifacts[DIFF_ARTIFACT]
     assert diff.startswith(b"diff --git")
@@ -302,7 +303,7 @@ def test_a_failing_probe_leaves_the_others(repo: Path, monkeypatch: pytest.Monke
     def no_hostname() -> str:
         raise OSError("no name")
 
-    monkeypatch.setattr(context.socket, "gethostname", no_hostname)
+    monkeypatch.setattr(context_host.socket, "gethostname", no_hostname)
     tags = collect(repo).tags
     assert "cairn.host" not in tags
     assert tags["cairn.source.git.branch"] == "main"

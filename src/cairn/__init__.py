@@ -71,6 +71,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cairn import entities, errors
-    from cairn.tracking.client import CairnClient
+    from cairn import entities as entities
+    from cairn import errors as errors
+    from cairn.tracking.client import CairnClient as CairnClient
     from cairn.tracking.fluent import *  # noqa: F403

@@ -27,14 +27,14 @@ __all__ = [
 ]
 
 
-class LifecycleStage(str, enum.Enum):
+class LifecycleStage(enum.StrEnum):
     """Whether a row is live or soft-deleted."""
 
     ACTIVE = "active"
     DELETED = "deleted"
 
 
-class ViewType(str, enum.Enum):
+class ViewType(enum.StrEnum):
     """Which rows a listing returns."""
 
     ACTIVE_ONLY = "active_only"
@@ -73,7 +73,7 @@ class ViewType(str, enum.Enum):
         return (LifecycleStage.ACTIVE.value, LifecycleStage.DELETED.value)
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     """A run's state, as in MLflow."""
 
     RUNNING = "RUNNING"

@@ -100,9 +100,8 @@ def test_param_overwrite_and_bad_values_fail_at_the_call():
 
 
 def test_only_one_unnested_run_at_a_time():
-    with cairn.start_run() as run:
-        with pytest.raises(InvalidState, match=run.info.run_id):
-            cairn.start_run()
+    with cairn.start_run() as run, pytest.raises(InvalidState, match=run.info.run_id):
+        cairn.start_run()
     assert cairn.active_run() is None
 
 

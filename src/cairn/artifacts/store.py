@@ -14,8 +14,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from fsspec.implementations.local import LocalFileSystem
 from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from cairn.artifacts.paths import clean_artifact_path, ensure_inside, iter_local_files
 from cairn.entities import FileInfo

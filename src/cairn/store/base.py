@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cairn.entities import AuditEvent, Experiment, Metric, Page, Param, Run, RunInfo, RunTag, ViewType
+from cairn.entities import (
+    AuditEvent,
+    Experiment,
+    Metric,
+    Page,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
 from cairn.errors import InvalidInput
 from cairn.store import validation as v
 

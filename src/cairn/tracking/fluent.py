@@ -70,7 +70,7 @@ class ActiveRun:
 _active_runs: ContextVar[tuple[ActiveRun, ...]] = ContextVar("cairn_active_runs", default=())
 _last_run_id: ContextVar[str | None] = ContextVar("cairn_last_run_id", default=None)
 _experiment_id: ContextVar[str | None] = ContextVar("cairn_experiment_id", default=None)
-_pending_seeds: ContextVar[dict[str, int]] = ContextVar("cairn_pending_seeds", default={})
+_pending_seeds: ContextVar[dict[str, int] | None] = ContextVar("cairn_pending_seeds", default=None)
 _tracking_uri: ContextVar[str | None] = ContextVar("cairn_tracking_uri", default=None)
 
 _clients: dict[str, CairnClient] = {}

@@ -24,7 +24,6 @@ from cairn.store.base import AuditRepository, now_ms
 from cairn.store.sql import schema as t
 from cairn.store.sql.engine import Hot, insert_statement
 
-
 _SELECT_HEAD = Hot(
     sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
     .where(t.audit_head.c.id == sa.bindparam("head_id"))

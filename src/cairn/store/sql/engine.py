@@ -180,7 +180,7 @@ class Hot:
             return
         sql, order = self._sql(conn.dialect)
         if order is None:
-            args: list = [dict(zip(names, row)) for row in rows]
+            args: list = [dict(zip(names, row, strict=True)) for row in rows]
         elif order == names:
             args = rows
         else:

@@ -3,16 +3,18 @@
 Filtering happens in SQL only, reading ``latest_metrics`` (never the metric history):
 
 - a top-level AND of comparisons on metrics/params/tags becomes one aliased inner JOIN per
-  key (SQLite plans these well); OR, NOT and IS NULL test each key with :class:`HasRow` (EXISTS, or IN on SQLite);
+  key (SQLite plans these well); under OR and NOT, and for IS NULL, each comparison is a
+  :class:`~cairn.store.sql.search_dialects.HasRow` test (EXISTS, or ``IN (SELECT ...)`` on
+  SQLite);
 - a comparison on a key matches only runs that have the key; ``NOT x`` is the complement;
 - NaN metrics (``is_nan``) behave like IEEE NaN: only ``!=`` and ``NOT IN`` are true for them;
 - params compare as text against strings and through ``value_num`` against numbers;
-- LIKE is case-sensitive and ILIKE case-insensitive on SQLite, PostgreSQL and MySQL, with
-  backslash as the escape character everywhere.
+- text comparisons and LIKE are case-sensitive and ILIKE is not, on SQLite, PostgreSQL and
+  MySQL alike, with backslash as the LIKE escape character everywhere.
 
 Ordering by a metric/param/tag LEFT JOINs the key's row and puts runs without it last in both
-directions (then NaN metrics just before them, as MLflow does); ties break by start_time DESC,
-run_uuid ASC.
+directions (NaN metrics just before them, as MLflow does); params sort numbers numerically
+before text; text sorts in byte order; ties break by start_time DESC, run_uuid ASC.
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 from cairn.store.search.ast import (
     ATTRIBUTE,
@@ -38,126 +38,22 @@ from cairn.store.search.ast import (
     OrderKey,
 )
 from cairn.store.sql.schema import experiment_tags, experiments, latest_metrics, params, runs, tags
+from cairn.store.sql.search_dialects import BinarySort, HasRow, StringCompare
 
-__all__ = [
-    "CaseSensitiveLike",
-    "HasRow",
-    "build_experiment_search",
-    "build_run_search",
-    "like_to_glob",
-]
+__all__ = ["build_experiment_search", "build_run_search"]
 
 _NAN_FALSE_OPS = ("=", "<", "<=", ">", ">=", "IN")  # false for NaN, like IEEE comparisons
 
 
-def like_to_glob(pattern: str) -> str:
-    """The SQLite GLOB pattern (case-sensitive) equivalent to a LIKE pattern escaped by ``\\``."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            i += 1
-            ch = pattern[i]
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-        elif ch in "%_":
-            out.append("*" if ch == "%" else "?")
-        else:
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-        i += 1
-    return "".join(out)
-
-
-class CaseSensitiveLike(ColumnElement[bool]):
-    """``column [NOT] LIKE pattern``, case-sensitive on every dialect (GLOB on SQLite)."""
-
-    inherit_cache = True
-    type = sa.Boolean()
-    _is_implicitly_boolean = True  # render it bare in WHERE, not as ``(...) = 1``
-    _traverse_internals = [
-        ("column", InternalTraversal.dp_clauseelement),
-        ("pattern", InternalTraversal.dp_clauseelement),
-        ("glob", InternalTraversal.dp_clauseelement),
-        ("negate", InternalTraversal.dp_boolean),
-    ]
-
-    def __init__(self, column: ColumnElement[Any], pattern: str, negate: bool = False) -> None:
-        self.column = column
-        self.pattern = sa.literal(pattern, sa.String())
-        self.glob = sa.literal(like_to_glob(pattern), sa.String())
-        self.negate = negate
-
-
-def _wrap(element: CaseSensitiveLike, sql: str) -> str:
-    return f"(NOT ({sql}))" if element.negate else f"({sql})"
-
-
-@compiles(CaseSensitiveLike)
-def _like_default(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    return _wrap(element, compiler.process(element.column.like(element.pattern, escape="\\"), **kw))
-
-
-@compiles(CaseSensitiveLike, "sqlite")
-def _like_sqlite(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    # The unary + keeps SQLite from turning a GLOB prefix into an index range: for a common
-    # prefix ('v%') that range covers every row, a far worse plan than driving from the runs.
-    column = compiler.process(element.column, **kw)
-    return _wrap(element, f"+{column} GLOB {compiler.process(element.glob, **kw)}")
-
-
-class HasRow(ColumnElement[bool]):
-    """True when the searched object has a key-value row (aliased ``row``) meeting ``condition``.
-
-    PostgreSQL and MySQL get a correlated EXISTS (planned as a semi-join, and NOT EXISTS as an
-    anti-join). SQLite runs a correlated subquery once per candidate row, about ten times
-    slower than ``id IN (SELECT ...)``, which it evaluates once into a temporary index.
-    """
-
-    inherit_cache = True
-    type = sa.Boolean()
-    _is_implicitly_boolean = True
-    _traverse_internals = [
-        ("owner_id", InternalTraversal.dp_clauseelement),
-        ("row_id", InternalTraversal.dp_clauseelement),
-        ("condition", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, owner_id: Any, row_id: Any, condition: ColumnElement[bool]) -> None:
-        self.owner_id = owner_id
-        self.row_id = row_id
-        self.condition = condition
-
-
-@compiles(HasRow)
-def _has_row_exists(element: HasRow, compiler: Any, **kw: Any) -> str:
-    exists = sa.exists().where(element.row_id == element.owner_id, element.condition)
-    return compiler.process(exists, **kw)
-
-
-@compiles(HasRow, "sqlite")
-def _has_row_in(element: HasRow, compiler: Any, **kw: Any) -> str:
-    member = element.owner_id.in_(sa.select(element.row_id).where(element.condition))
-    return f"({compiler.process(member, **kw)})"
-
-
-@compiles(CaseSensitiveLike, "mysql")
-def _like_mysql(element: CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
-    # The plain LIKE can use an index; BINARY makes the match case-sensitive.
-    both = sa.and_(
-        element.column.like(element.pattern, escape="\\"),
-        sa.func.binary(element.column).like(element.pattern, escape="\\"),
-    )
-    return _wrap(element, compiler.process(both, **kw))
-
-
 def _scalar_condition(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     """``column op value`` for every operator but IS [NOT] NULL."""
-    if op in ("LIKE", "NOT LIKE"):
-        return CaseSensitiveLike(column, value, negate=op == "NOT LIKE")
     if op == "ILIKE":
-        return column.ilike(value, escape="\\")
+        return column.ilike(value, escape="\\")  # type: ignore[no-any-return]
     if op == "NOT ILIKE":
-        return column.not_ilike(value, escape="\\")
+        return column.not_ilike(value, escape="\\")  # type: ignore[no-any-return]
+    first = value[0] if isinstance(value, tuple) else value
+    if isinstance(first, str):
+        return StringCompare(column, op, value)
     if op == "IN":
         return column.in_(value)
     if op == "NOT IN":
@@ -181,8 +77,12 @@ def _entity_condition(row: Any, term: Comparison) -> ColumnElement[bool]:
         return sa.true()
     if term.entity_type == METRIC:
         if term.op in _NAN_FALSE_OPS:
-            return sa.and_(row.c.is_nan == sa.false(), _scalar_condition(row.c.value, term.op, term.value))
-        return sa.or_(row.c.is_nan == sa.true(), _scalar_condition(row.c.value, term.op, term.value))
+            return sa.and_(
+                row.c.is_nan == sa.false(), _scalar_condition(row.c.value, term.op, term.value)
+            )
+        return sa.or_(
+            row.c.is_nan == sa.true(), _scalar_condition(row.c.value, term.op, term.value)
+        )
     first = term.value[0] if isinstance(term.value, tuple) else term.value
     if term.entity_type == PARAM and not isinstance(first, str):
         return _scalar_condition(row.c.value_num, term.op, term.value)
@@ -268,7 +168,7 @@ class _Builder:
 
     def key_match(self, row: Any, key: str) -> ColumnElement[bool]:
         own_id = self.target.table.c[self.target.id_name]
-        return sa.and_(row.c[self.target.id_name] == own_id, row.c.key == key)
+        return sa.and_(row.c[self.target.id_name] == own_id, StringCompare(row.c.key, "=", key))
 
     def join(self, entity: str, key: str, inner: bool) -> _Joined:
         found = self.joined.get((entity, key))
@@ -290,11 +190,11 @@ class _Builder:
         return condition
 
     def predicate(self, expr: Expr) -> ColumnElement[bool]:
-        """A self-contained condition (correlated EXISTS for keyed rows)."""
+        """A self-contained condition on the searched row (HasRow for metrics/params/tags)."""
         if isinstance(expr, And):
-            return sa.and_(*(self.predicate(term) for term in expr.terms))
+            return sa.and_(sa.true(), *(self.predicate(term) for term in expr.terms))
         if isinstance(expr, Or):
-            return sa.or_(*(self.predicate(term) for term in expr.terms))
+            return sa.or_(sa.false(), *(self.predicate(term) for term in expr.terms))
         if isinstance(expr, Not):
             return sa.not_(self.predicate(expr.term))
         if expr.entity_type == ATTRIBUTE:
@@ -302,8 +202,9 @@ class _Builder:
         row = self.new_row(expr.entity_type)
         own_id = self.target.table.c[self.target.id_name]
         if expr.op == "IS NULL":
-            return sa.not_(HasRow(own_id, row.c[self.target.id_name], row.c.key == expr.key))
-        condition = sa.and_(row.c.key == expr.key, _entity_condition(row, expr))
+            has_key = StringCompare(row.c.key, "=", expr.key)
+            return sa.not_(HasRow(own_id, row.c[self.target.id_name], has_key))
+        condition = sa.and_(StringCompare(row.c.key, "=", expr.key), _entity_condition(row, expr))
         return HasRow(own_id, row.c[self.target.id_name], condition)
 
     def where(self, expr: Expr | None) -> list[ColumnElement[bool]]:
@@ -311,27 +212,36 @@ class _Builder:
         terms = expr.terms if isinstance(expr, And) else (() if expr is None else (expr,))
         conditions = []
         for term in map(_push_not, terms):
-            joinable = isinstance(term, Comparison) and term.entity_type != ATTRIBUTE
-            if not joinable or term.op == "IS NULL":
+            if (
+                not isinstance(term, Comparison)
+                or term.entity_type == ATTRIBUTE
+                or term.op == "IS NULL"
+            ):
                 conditions.append(self.predicate(term))
                 continue
             joined = self.join(term.entity_type, term.key, inner=True)
             joined.nan_excluded |= term.entity_type == METRIC and term.op in _NAN_FALSE_OPS
-            conditions.append(_entity_condition(joined.row, term))
+            if term.op != "IS NOT NULL":  # the inner join alone says the key is there
+                conditions.append(_entity_condition(joined.row, term))
         return conditions
 
     def order(self, keys: list[OrderKey]) -> list[Any]:
         """ORDER BY terms for ``keys`` (or the default order), then the tie-breakers."""
         terms: list[Any] = []
         keys = list(keys) or list(self.target.default_order)
-        keys += [k for k in self.target.tiebreak if (k.entity_type, k.key) not in
-                 {(o.entity_type, o.key) for o in keys}]
+        keys += [
+            k
+            for k in self.target.tiebreak
+            if (k.entity_type, k.key) not in {(o.entity_type, o.key) for o in keys}
+        ]
         for key in keys:
             terms.extend(self.order_terms(key))
         return terms
 
     def order_terms(self, key: OrderKey) -> list[Any]:
         def direction(column: Any) -> Any:
+            if isinstance(column.type, sa.String):
+                column = BinarySort(column)
             return column.asc() if key.ascending else column.desc()
 
         if key.entity_type == ATTRIBUTE:

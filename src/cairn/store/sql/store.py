@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 from pathlib import Path
@@ -96,10 +97,8 @@ class SqlStore(Store):
                 {"name": DEFAULT_EXPERIMENT_NAME, "artifact_location": location, "tags": {}},
             )
 
-        try:
+        with contextlib.suppress(IntegrityError):  # another process created it meanwhile
             run_write(self._engine, create)
-        except IntegrityError:
-            pass  # another process created it at the same moment
 
     def close(self) -> None:
         """Release the connection pool."""
