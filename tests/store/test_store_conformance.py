@@ -337,3 +337,16 @@ def test_every_change_appends_a_linked_audit_event(cairn_store, run_id):
         previous = event.hash
     assert cairn_store.audit.head() == (events[-1].seq, events[-1].hash)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+def test_keys_differing_only_in_case_are_distinct(cairn_store, run_id):
+    cairn_store.runs.log_batch(
+        run_id,
+        metrics=[Metric("acc", 1.0, 1, 0), Metric("ACC", 2.0, 1, 0)],
+        params=[Param("lr", "a"), Param("LR", "b")],
+        tags=[RunTag("t", "x"), RunTag("T", "y")],
+    )
+    data = cairn_store.runs.get_run(run_id).data
+    assert data.metrics == {"ACC": 2.0, "acc": 1.0}
+    assert data.params == {"LR": "b", "lr": "a"}
+    assert (data.tags["t"], data.tags["T"]) == ("x", "y")

@@ -31,6 +31,10 @@ NAMING = {
 
 metadata = MetaData(naming_convention=NAMING)
 
+# MySQL/MariaDB compare text case-insensitively by default; keys like "acc" and "ACC" must stay
+# distinct, as they are on SQLite and PostgreSQL.
+MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
 # SQLite only aliases ROWID for a column declared exactly INTEGER PRIMARY KEY.
 RowId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -49,6 +53,7 @@ experiments = Table(
     Column("last_update_time", BigInteger, nullable=False),
     Column("deleted_time", BigInteger, nullable=True),
     sqlite_autoincrement=True,
+    **MYSQL,
 )
 
 experiment_tags = Table(
@@ -62,6 +67,7 @@ experiment_tags = Table(
     ),
     Column("key", String(KEY_LENGTH), primary_key=True),
     Column("value", Text, nullable=False),
+    **MYSQL,
 )
 
 runs = Table(
@@ -85,6 +91,7 @@ runs = Table(
     Column("parent_run_uuid", String(32), nullable=True),
     Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
     Index("ix_runs_parent", "parent_run_uuid"),
+    **MYSQL,
 )
 
 params = Table(
@@ -99,6 +106,7 @@ params = Table(
     Column("value_num", Double(), nullable=True),
     Index("ix_params_key_value", "key", "value", mysql_length={"value": 255}),
     Index("ix_params_key_value_num", "key", "value_num"),
+    **MYSQL,
 )
 
 tags = Table(
@@ -110,6 +118,7 @@ tags = Table(
     Column("key", String(KEY_LENGTH), primary_key=True),
     Column("value", String(TAG_VALUE_LENGTH), nullable=False),
     Index("ix_tags_key_value", "key", "value", mysql_length={"value": 255}),
+    **MYSQL,
 )
 
 # The full history of every metric, clustered by (run, key, step): one metric's points sit
@@ -131,6 +140,7 @@ metrics = Table(
     Column("value", Double(), nullable=False),
     Column("is_nan", Boolean, nullable=False, default=False),
     sqlite_with_rowid=False,
+    **MYSQL,
 )
 
 # One row per (run, key): the point with the greatest (step, timestamp, value). Search and
@@ -147,6 +157,7 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Index("ix_latest_metrics_key_value", "key", "value"),
+    **MYSQL,
 )
 
 # The hash-chained audit trail: append-only, one event per state-changing store call, written
@@ -164,6 +175,7 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_events_entity", "entity"),
+    **MYSQL,
 )
 
 # A single row holding the chain's head. Writers update it under a row lock, which orders
@@ -174,6 +186,7 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    **MYSQL,
 )
 
 # How far each client spool file has been shipped; updated in the same transaction as the
@@ -185,6 +198,7 @@ spool_progress = Table(
     Column("run_uuid", String(32), nullable=False),
     Column("offset", BigInteger, nullable=False),
     Column("updated_time", BigInteger, nullable=False),
+    **MYSQL,
 )
 
 GENESIS_HASH = "0" * 64

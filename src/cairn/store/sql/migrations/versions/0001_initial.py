@@ -16,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
 def upgrade() -> None:
@@ -31,6 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("experiment_id", name="pk_experiments"),
         sa.UniqueConstraint("name", name="uq_experiments_name"),
         sqlite_autoincrement=True,
+        **MYSQL,
     )
     op.create_table(
         "experiment_tags",
@@ -44,6 +46,7 @@ def upgrade() -> None:
             name="fk_experiment_tags_experiment_id_experiments",
             ondelete="CASCADE",
         ),
+        **MYSQL,
     )
     op.create_table(
         "runs",
@@ -65,6 +68,7 @@ def upgrade() -> None:
             name="fk_runs_experiment_id_experiments",
             ondelete="CASCADE",
         ),
+        **MYSQL,
     )
     op.create_index(
         "ix_runs_experiment_stage_start", "runs", ["experiment_id", "lifecycle_stage", "start_time"]
@@ -80,6 +84,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.run_uuid"], name="fk_params_run_uuid_runs", ondelete="CASCADE"
         ),
+        **MYSQL,
     )
     op.create_index(
         "ix_params_key_value", "params", ["key", "value"], mysql_length={"value": 255}
@@ -94,6 +99,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.run_uuid"], name="fk_tags_run_uuid_runs", ondelete="CASCADE"
         ),
+        **MYSQL,
     )
     op.create_index("ix_tags_key_value", "tags", ["key", "value"], mysql_length={"value": 255})
     op.create_table(
@@ -113,6 +119,7 @@ def upgrade() -> None:
             ["run_uuid"], ["runs.run_uuid"], name="fk_metrics_run_uuid_runs", ondelete="CASCADE"
         ),
         sqlite_with_rowid=False,
+        **MYSQL,
     )
     op.create_table(
         "latest_metrics",
@@ -129,6 +136,7 @@ def upgrade() -> None:
             name="fk_latest_metrics_run_uuid_runs",
             ondelete="CASCADE",
         ),
+        **MYSQL,
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
     op.create_table(
@@ -143,6 +151,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_audit_events"),
+        **MYSQL,
     )
     op.create_index("ix_audit_events_entity", "audit_events", ["entity"])
     audit_head = op.create_table(
@@ -151,6 +160,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
+        **MYSQL,
     )
     op.bulk_insert(audit_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
@@ -160,6 +170,7 @@ def upgrade() -> None:
         sa.Column("offset", sa.BigInteger, nullable=False),
         sa.Column("updated_time", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("spool_id", name="pk_spool_progress"),
+        **MYSQL,
     )
 
 
