@@ -251,8 +251,12 @@ def test_update_delete_restore_run(cairn_store, run_id):
     with pytest.raises(InvalidState, match="deleted"):
         cairn_store.runs.log_batch(run_id, metrics=[Metric("m", 1.0, 1, 0)])
     assert [r.run_id for r in cairn_store.runs.list_deleted_runs()] == [run_id]
+    with pytest.raises(InvalidState, match="already deleted"):
+        cairn_store.runs.delete_run(run_id)
     cairn_store.runs.restore_run(run_id)
     assert cairn_store.runs.get_run(run_id).info.lifecycle_stage == "active"
+    with pytest.raises(InvalidState, match="already active"):
+        cairn_store.runs.restore_run(run_id)
 
 
 def test_delete_tag(cairn_store, run_id):

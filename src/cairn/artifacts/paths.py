@@ -25,7 +25,9 @@ def clean_artifact_path(path: str | None, what: str = "artifact path") -> str:
         )
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise InvalidPath(f"{what} {path!r} contains '..'; artifact paths cannot leave the run's folder")
+        raise InvalidPath(
+            f"{what} {path!r} contains '..'; artifact paths cannot leave the run's folder"
+        )
     return posixpath.join(*parts) if parts else ""
 
 

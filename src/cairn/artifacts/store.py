@@ -7,6 +7,7 @@ checked by :func:`cairn.artifacts.paths.clean_artifact_path` before any I/O.
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 import tempfile
@@ -76,7 +77,9 @@ class ArtifactStore:
         self._put(src, rel)
         return rel
 
-    def log_dir(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
+    def log_dir(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> builtins.list[str]:
         """Copy a local folder's files under ``artifact_path``; return their artifact paths."""
         src = Path(local_dir)
         if not src.is_dir():
@@ -100,7 +103,9 @@ class ArtifactStore:
             with self.fs.open(full, "wb") as handle:
                 handle.write(data)
         except OSError as exc:
-            raise ArtifactError(f"writing artifact {rel!r} to {self.root_uri} failed: {exc}") from exc
+            raise ArtifactError(
+                f"writing artifact {rel!r} to {self.root_uri} failed: {exc}"
+            ) from exc
         return rel
 
     def _put(self, src: Path, rel: str) -> None:
@@ -134,22 +139,31 @@ class ArtifactStore:
         base = self._root.rstrip("/")
         for entry in entries:
             name = entry["name"].rstrip("/")
-            child = name[len(base) + 1 :] if name.startswith(base + "/") else name.rsplit("/", 1)[-1]
+            child = (
+                name[len(base) + 1 :] if name.startswith(base + "/") else name.rsplit("/", 1)[-1]
+            )
             if child == rel:
                 continue
             is_dir = entry["type"] == "directory"
             infos.append(FileInfo(child, is_dir, None if is_dir else int(entry.get("size") or 0)))
         return sorted(infos, key=lambda f: f.path)
 
-    def walk(self, path: str | None = None) -> list[FileInfo]:
+    def walk(self, path: str | None = None) -> builtins.list[FileInfo]:
         """Every file below ``path``, recursively."""
-        found: list[FileInfo] = []
+        found: builtins.list[FileInfo] = []
         for info in self.list(path):
             if info.is_dir:
                 found.extend(self.walk(info.path))
             else:
                 found.append(info)
         return found
+
+    def exists(self, path: str | None = None) -> bool:
+        """True if a file or folder exists at ``path`` (the root when None)."""
+        try:
+            return bool(self.fs.exists(self._full(clean_artifact_path(path))))
+        except OSError as exc:
+            raise ArtifactError(f"checking {self.uri_of(path or '')} failed: {exc}") from exc
 
     def read_bytes(self, path: str) -> bytes:
         """The content of one artifact file."""
@@ -168,11 +182,11 @@ class ArtifactStore:
     def download(self, path: str | None, dst: str | os.PathLike[str] | None = None) -> Path:
         """Copy an artifact file or folder to ``dst`` (a new temp folder when None)."""
         rel = clean_artifact_path(path)
-        dest = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="cairn-artifacts-"))
-        dest.mkdir(parents=True, exist_ok=True)
         full = self._full(rel)
         if not self.fs.exists(full):
             raise NotFound(f"no artifact {rel or '(root)'!r} under {self.root_uri}")
+        dest = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="cairn-artifacts-"))
+        dest.mkdir(parents=True, exist_ok=True)
         files = [FileInfo(rel, False)] if self.fs.isfile(full) else self.walk(rel)
         prefix = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
         for info in files:

@@ -278,9 +278,7 @@ class SqlExperimentRepository(ExperimentRepository):
                 conn.execute(table.delete().where(table.c.run_uuid.in_(run_ids)))
             conn.execute(t.runs.delete().where(t.runs.c.experiment_id == experiment_id))
             conn.execute(
-                t.experiment_tags.delete().where(
-                    t.experiment_tags.c.experiment_id == experiment_id
-                )
+                t.experiment_tags.delete().where(t.experiment_tags.c.experiment_id == experiment_id)
             )
             conn.execute(
                 t.experiments.delete().where(t.experiments.c.experiment_id == experiment_id)

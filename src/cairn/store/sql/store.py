@@ -32,7 +32,11 @@ def _local_user() -> str:
 def default_artifact_root_for(uri: str) -> str:
     """Artifacts sit beside a SQLite file; other databases default to ./.cairn/artifacts."""
     url = sa.make_url(uri) if "://" in uri else None
-    if url is not None and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if (
+        url is not None
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+    ):
         return str(Path(url.database).resolve().parent / "artifacts")
     return str(Path.cwd() / ".cairn" / "artifacts")
 
@@ -40,7 +44,9 @@ def default_artifact_root_for(uri: str) -> str:
 class SqlStore(Store):
     """The metadata store in a SQL database, migrated to the current schema on open."""
 
-    def __init__(self, uri: str, artifact_root: str | None = None, actor: str | None = None) -> None:
+    def __init__(
+        self, uri: str, artifact_root: str | None = None, actor: str | None = None
+    ) -> None:
         self.uri = uri
         self.actor = actor or _local_user()
         self._engine = create_engine(uri)
@@ -71,7 +77,9 @@ class SqlStore(Store):
 
         def create(conn: Connection) -> None:
             if conn.dialect.name in ("mysql", "mariadb"):
-                conn.execute(sa.text("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"))
+                conn.execute(
+                    sa.text("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+                )
             found = conn.execute(
                 sa.select(t.experiments.c.experiment_id).where(t.experiments.c.experiment_id == 0)
             ).first()

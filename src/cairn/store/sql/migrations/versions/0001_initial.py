@@ -86,9 +86,7 @@ def upgrade() -> None:
         ),
         **MYSQL,
     )
-    op.create_index(
-        "ix_params_key_value", "params", ["key", "value"], mysql_length={"value": 255}
-    )
+    op.create_index("ix_params_key_value", "params", ["key", "value"], mysql_length={"value": 255})
     op.create_index("ix_params_key_value_num", "params", ["key", "value_num"])
     op.create_table(
         "tags",

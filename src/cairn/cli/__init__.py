@@ -1,0 +1,150 @@
+"""The ``cairn`` command line: one command group per capability, a thin layer over the library.
+
+Errors are converted in one place, :meth:`CairnGroup.invoke`: a :class:`cairn.errors.CairnError`
+prints ``Error: <message>`` to stderr and exits with the error's ``exit_code`` (1); click's
+usage errors exit 2; ``--debug`` (or ``CAIRN_DEBUG=1``) adds the traceback. Subcommands are
+imported on first use, and heavy modules only inside the commands, so ``cairn --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cairn import __version__
+from cairn.errors import CairnError
+
+if TYPE_CHECKING:
+    from cairn.tracking.client import CairnClient
+
+__all__ = ["CliState", "SuggestingGroup", "cli", "get_client", "main"]
+
+# name -> "module:attribute"; a capability adds its command group with one line here.
+COMMANDS = {
+    "artifacts": "cairn.cli.artifacts:artifacts",
+    "db": "cairn.cli.maintenance:db",
+    "experiments": "cairn.cli.experiments:experiments",
+    "gc": "cairn.cli.maintenance:gc",
+    "init": "cairn.cli.maintenance:init",
+    "runs": "cairn.cli.runs:runs",
+    "sync": "cairn.cli.maintenance:sync",
+}
+
+
+@dataclass
+class CliState:
+    """What the root options decided, shared with every subcommand through ``ctx.obj``."""
+
+    tracking_uri: str | None = None
+    debug: bool = False
+    _client: Any = field(default=None, repr=False)
+
+    def client(self) -> CairnClient:
+        """The tracking client for the chosen store, opened on first use."""
+        if self._client is None:
+            from cairn.tracking.client import CairnClient
+
+            self._client = CairnClient(self.tracking_uri)
+        return self._client  # type: ignore[no-any-return]
+
+
+def get_client() -> CairnClient:
+    """The tracking client of the command being run."""
+    state = click.get_current_context().find_object(CliState)
+    return (state or CliState()).client()
+
+
+def _debug_wanted(ctx: click.Context) -> bool:
+    state = ctx.find_object(CliState)
+    if state is not None:
+        return state.debug
+    return os.environ.get("CAIRN_DEBUG", "").lower() in ("1", "true", "yes", "on")
+
+
+class SuggestingGroup(click.Group):
+    """A group whose 'No such command' names the closest subcommands."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Like click's, with a 'Did you mean' for a mistyped subcommand."""
+        from cairn.errors import did_you_mean
+
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            hint = did_you_mean(name, self.list_commands(ctx))
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
+
+
+class CairnGroup(SuggestingGroup):
+    """The root group: loads subcommands lazily and renders cairn errors in one place."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every subcommand name, sorted."""
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a subcommand's module on first use."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command: click.Command = getattr(import_module(module), attr)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; turn a CairnError into ``Error: ...`` and its exit code."""
+        try:
+            return super().invoke(ctx)
+        except CairnError as err:
+            _report(ctx, err.message)
+            ctx.exit(err.exit_code)
+        except BrokenPipeError:
+            raise  # click's main() handles a closed pipe quietly
+        except OSError as err:
+            # A file the user named cannot be read or written (permissions, disk full ...).
+            _report(ctx, str(err))
+            ctx.exit(1)
+
+
+def _report(ctx: click.Context, message: str) -> None:
+    """The traceback when debugging, then ``Error: <message>``."""
+    from cairn.cli import output
+
+    if _debug_wanted(ctx):
+        click.echo(traceback.format_exc(), err=True, nl=False)
+    output.error(message)
+
+
+@click.group(cls=CairnGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--tracking-uri",
+    envvar="CAIRN_TRACKING_URI",
+    metavar="URI",
+    help="The store to use (sqlite:///PATH, postgresql://..., http://HOST:PORT). "
+    "Default: .cairn/ at the project root.  [env: CAIRN_TRACKING_URI]",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="CAIRN_DEBUG",
+    help="Show the traceback of an error.  [env: CAIRN_DEBUG]",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="cairn")
+@click.pass_context
+def cli(ctx: click.Context, tracking_uri: str | None, debug: bool) -> None:
+    """cairn: track, version, run, serve and monitor ML work."""
+    ctx.obj = CliState(tracking_uri=tracking_uri or None, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``cairn`` console script."""
+    cli.main(args=argv, prog_name="cairn")
