@@ -145,7 +145,8 @@ def _all_subclasses(cls: type[CairnError]) -> Iterable[type[CairnError]]:
 
 def error_from_code(code: str, message: str) -> CairnError:
     """Rebuild the most general error class for a code received over the wire."""
-    for cls in (CairnError, *_all_subclasses(CairnError)):
+    candidates: list[type[CairnError]] = [CairnError, *_all_subclasses(CairnError)]
+    for cls in candidates:
         if cls.code == code and cls.__bases__[0] is CairnError:
             return cls(message)
     return CairnError(message)

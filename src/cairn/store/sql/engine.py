@@ -149,7 +149,7 @@ class Hot:
     (no expanding ``IN``); results come back as tuples.
     """
 
-    def __init__(self, statement: sa.Executable) -> None:
+    def __init__(self, statement: sa.ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
@@ -157,7 +157,8 @@ class Hot:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            order = tuple(compiled.positiontup) if compiled.positiontup else None
+            positions = getattr(compiled, "positiontup", None)
+            order = tuple(positions) if positions else None
             found = (str(compiled), order)
             self._compiled[dialect.name] = found
         return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +29,7 @@ def load_experiments(conn: Connection, where: sa.ColumnElement[bool]) -> list[Ex
     return _with_tags(conn, rows)
 
 
-def _with_tags(conn: Connection, rows: list[sa.Row]) -> list[Experiment]:
+def _with_tags(conn: Connection, rows: Sequence[sa.Row]) -> list[Experiment]:
     if not rows:
         return []
     ids = [r.experiment_id for r in rows]
@@ -77,7 +79,7 @@ class SqlExperimentRepository(ExperimentRepository):
                 f"an experiment named {name!r} exists already (perhaps deleted: restore it "
                 "with `cairn experiments restore`, or purge it with `cairn gc`)"
             ) from exc
-        exp_id = int(result.inserted_primary_key[0])
+        exp_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         if not location:
             location = f"{self._artifact_root}/{exp_id}"
             conn.execute(

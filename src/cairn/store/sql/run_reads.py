@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ def info(row: Any) -> RunInfo:
     )
 
 
-def load_runs(conn: Connection, rows: list[sa.Row]) -> list[Run]:
+def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """Whole runs (latest metrics, params, tags) for run rows, in the rows' order."""
     if not rows:
         return []

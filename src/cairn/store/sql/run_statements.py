@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -27,7 +27,18 @@ RUN_COLUMNS = (
 )
 
 
-RunRow = namedtuple("RunRow", [c.name for c in RUN_COLUMNS])  # type: ignore[misc]
+class RunRow(NamedTuple):
+    """One row of the runs table, as the hot path reads it."""
+
+    run_uuid: str
+    experiment_id: int
+    name: str
+    user_id: str
+    status: str
+    start_time: int
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str
 
 # The logging hot path runs these through the driver's cursor (see engine.Hot).
 SELECT_RUN = Hot(sa.select(*RUN_COLUMNS).where(t.runs.c.run_uuid == sa.bindparam("run_id")))

@@ -8,6 +8,8 @@ migrations that reference these keys. Changing a table here needs a new migratio
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -33,7 +35,7 @@ metadata = MetaData(naming_convention=NAMING)
 
 # MySQL/MariaDB compare text case-insensitively by default; keys like "acc" and "ACC" must stay
 # distinct, as they are on SQLite and PostgreSQL.
-MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 # SQLite only aliases ROWID for a column declared exactly INTEGER PRIMARY KEY.
 RowId = BigInteger().with_variant(Integer(), "sqlite")

@@ -1,0 +1,131 @@
+"""cairn's pytest plugin: real database and S3 services, fresh stores and project folders.
+
+Loaded through the ``pytest11`` entry point, so cairn's tests and its users' tests share it.
+
+Session-scoped (one per xdist worker): ``postgres_cluster``, ``mariadb_server``, ``s3_server``.
+Per test: ``sqlite_uri``, ``store_uri`` (parametrized over sqlite, postgresql and mysql, each
+a fresh empty database), ``cairn_store`` and ``cairn_project``. A fixture whose service is
+not installed skips the test, or fails it when ``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from cairn.testing.services import MariaDBServer, MotoS3Server, PostgresCluster
+
+if TYPE_CHECKING:
+    from cairn.store import Store
+
+_counter = itertools.count(1)
+_session_token = secrets.token_hex(3)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the markers the fixtures use, so ``--strict-markers`` accepts them."""
+    for line in (
+        "postgres: needs a PostgreSQL server (started by the test session)",
+        "mysql: needs a MariaDB/MySQL server (started by the test session)",
+        "s3: needs moto's S3 server",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+def _unavailable(reason: str) -> None:
+    """Skip the test for a missing service, or fail it when services are required."""
+    if os.environ.get("CAIRN_TEST_REQUIRE_SERVICES", "") not in ("", "0"):
+        pytest.fail(f"{reason} (and CAIRN_TEST_REQUIRE_SERVICES is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+def unique_database_name() -> str:
+    """Return a database name unique to this test, worker and session (``t_<token>_<n>``)."""
+    return f"t_{_session_token}_{next(_counter)}"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster started for this session (or xdist worker)."""
+    if reason := PostgresCluster.why_unavailable():
+        _unavailable(reason)
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    """A MariaDB/MySQL server started for this session (or xdist worker)."""
+    if reason := MariaDBServer.why_unavailable():
+        _unavailable(reason)
+    with MariaDBServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoS3Server]:
+    """moto's S3 server for this session (or xdist worker)."""
+    if reason := MotoS3Server.why_unavailable():
+        _unavailable(reason)
+    with MotoS3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: Path) -> str:
+    """A SQLAlchemy URL of a not-yet-created SQLite file in this test's temp folder."""
+    return f"sqlite:///{tmp_path}/cairn.db"
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for this test on SQLite, PostgreSQL and MySQL in turn."""
+    backend: str = request.param
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/cairn.db"
+    fixture = "postgres_cluster" if backend == "postgresql" else "mariadb_server"
+    server: Any = request.getfixturevalue(fixture)
+    return str(server.create_database(unique_database_name()))
+
+
+@pytest.fixture
+def cairn_store(store_uri: str, tmp_path: Path) -> Iterator[Store]:
+    """A store opened on ``store_uri`` with artifacts under the test's temp folder."""
+    from cairn.store import open_store
+
+    store = open_store(store_uri, artifact_root=str(tmp_path / "artifacts"))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def cairn_project(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An empty project folder as the working directory, cut off from the user's settings.
+
+    Unsets every ``CAIRN_*`` variable (``CAIRN_TRACKING_URI`` included) but the test-service
+    ones, points ``CAIRN_HOME`` at a temp folder and stops git's repository search at the
+    temp root, so ``.cairn/`` is created in the returned folder on first use.
+    """
+    keep = ("CAIRN_TEST_", "CAIRN_PG_BIN", "CAIRN_MYSQL_BIN")
+    for name in [n for n in os.environ if n.startswith("CAIRN_") and not n.startswith(keep)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CAIRN_HOME", str(tmp_path_factory.mktemp("cairn-home")))
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
