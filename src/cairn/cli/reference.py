@@ -30,9 +30,9 @@ def render() -> str:
         "",
     ]
     for path, command in _walk(cli, ["cairn"]):
-        with click.Context(
-            command, info_name=" ".join(path), terminal_width=88, max_content_width=88
-        ) as ctx:
+        settings = {**cli.context_settings, **command.context_settings}
+        settings.update(terminal_width=88, max_content_width=88)
+        with click.Context(command, info_name=" ".join(path), **settings) as ctx:
             text = command.get_help(ctx)
         lines += [f"## {' '.join(path)}", "", "```", text.rstrip(), "```", ""]
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cairn.testing._base import Service, free_port, has_module
+from cairn.testing._base import Service, has_module
 
 
 class MotoS3Server(Service):
@@ -37,7 +37,7 @@ class MotoS3Server(Service):
             return self
         from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._started()
         self._server.start()
         host, port = self._server.get_host_and_port()

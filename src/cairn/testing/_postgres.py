@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -69,13 +70,20 @@ class PostgresCluster(Service):
         """Return why no cluster can be had here, or ``None`` when one can."""
         if not has_module("psycopg"):
             return "psycopg is not installed (pip install 'cairn[postgres]')"
-        if os.environ.get(cls.env_url) or find_postgres_bin() is not None:
+        if os.environ.get(cls.env_url):
             return None
-        return (
-            "no PostgreSQL server binaries (initdb, pg_ctl) in $CAIRN_PG_BIN, "
-            "/usr/lib/postgresql/*/bin or on PATH, and CAIRN_TEST_POSTGRES_URL is not set "
-            "(on Debian: apt-get install postgresql)"
-        )
+        if find_postgres_bin() is None:
+            return (
+                "no PostgreSQL server binaries (initdb, pg_ctl) in $CAIRN_PG_BIN, "
+                "/usr/lib/postgresql/*/bin or on PATH, and CAIRN_TEST_POSTGRES_URL is not set "
+                "(on Debian: apt-get install postgresql)"
+            )
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(cls.os_user)
+            except KeyError:
+                return f"running as root, but there is no {cls.os_user!r} OS user to run PostgreSQL"
+        return None
 
     @classmethod
     def available(cls) -> bool:
@@ -107,7 +115,7 @@ class PostgresCluster(Service):
             port = free_port()
             opts = (
                 f"-p {port} -k {self.root} -c listen_addresses={self.host} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off"
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
             )
             try:
                 self._run("pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start")

@@ -15,7 +15,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -36,6 +36,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "s3: needs moto's S3 server",
     ):
         config.addinivalue_line("markers", line)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the services their fixtures start, so ``-m "not postgres"`` works."""
+    marks = {"postgres_cluster": "postgres", "mariadb_server": "mysql", "s3_server": "s3"}
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & marks.keys():
+            item.add_marker(marks[fixture])
 
 
 def _unavailable(reason: str) -> None:
@@ -90,14 +98,17 @@ def sqlite_uri(tmp_path: Path) -> str:
         pytest.param("mysql", marks=pytest.mark.mysql),
     ]
 )
-def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for this test on SQLite, PostgreSQL and MySQL in turn."""
     backend: str = request.param
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path}/cairn.db"
+        yield f"sqlite:///{tmp_path}/cairn.db"
+        return
     fixture = "postgres_cluster" if backend == "postgresql" else "mariadb_server"
-    server: Any = request.getfixturevalue(fixture)
-    return str(server.create_database(unique_database_name()))
+    server: PostgresCluster | MariaDBServer = request.getfixturevalue(fixture)
+    name = unique_database_name()
+    yield server.create_database(name)
+    server.drop_database(name)
 
 
 @pytest.fixture
