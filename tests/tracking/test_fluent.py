@@ -8,23 +8,11 @@ import pytest
 
 import cairn
 from cairn.errors import InvalidInput, InvalidState, NotFound, ParamOverwrite
-from cairn.tracking import fluent
-from cairn.tracking.client import close_shared_stores
 
 
 @pytest.fixture(autouse=True)
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CAIRN_TRACKING_URI", raising=False)
-    fluent._tracking_uri.set(None)
-    fluent._experiment_id.set(None)
-    fluent._pending_seeds.set({})
-    yield tmp_path
-    while cairn.active_run() is not None:
-        cairn.end_run()
-    close_shared_stores()
-    fluent._clients.clear()
-    fluent._recovered.clear()
+def project(cairn_project):
+    return cairn_project
 
 
 def test_the_issue_example(project):

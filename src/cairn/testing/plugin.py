@@ -126,12 +126,13 @@ def cairn_store(store_uri: str, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def cairn_project(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+) -> Iterator[Path]:
     """An empty project folder as the working directory, cut off from the user's settings.
 
     Unsets every ``CAIRN_*`` variable (``CAIRN_TRACKING_URI`` included) but the test-service
     ones, points ``CAIRN_HOME`` at a temp folder and stops git's repository search at the
-    temp root, so ``.cairn/`` is created in the returned folder on first use.
+    temp root, so ``.cairn/`` is created in the returned folder on first use. The fluent
+    API's state (active runs, experiment, cached stores) is reset before and after.
     """
     keep = ("CAIRN_TEST_", "CAIRN_PG_BIN", "CAIRN_MYSQL_BIN")
     for name in [n for n in os.environ if n.startswith("CAIRN_") and not n.startswith(keep)]:
@@ -139,4 +140,8 @@ def cairn_project(
     monkeypatch.setenv("CAIRN_HOME", str(tmp_path_factory.mktemp("cairn-home")))
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    from cairn.tracking import fluent
+
+    fluent.reset()
+    yield tmp_path
+    fluent.reset()

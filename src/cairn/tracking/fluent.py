@@ -274,6 +274,28 @@ def _finish(run: ActiveRun, status: str) -> None:
     run.client.set_terminated(run.info.run_id, status)
 
 
+def reset() -> None:
+    """End this context's active runs and forget its experiment, URI and cached stores.
+
+    For test suites and long-lived notebooks that switch projects; ``cairn.testing``'s
+    ``cairn_project`` fixture calls it after each test.
+    """
+    from cairn.tracking.client import close_shared_stores
+
+    while active_run() is not None:
+        end_run()
+    for run in list(_open_runs):
+        _finish(run, RunStatus.FINISHED.value)
+    _tracking_uri.set(None)
+    _experiment_id.set(None)
+    _pending_seeds.set(None)
+    _last_run_id.set(None)
+    with _lock:
+        _clients.clear()
+        _recovered.clear()
+    close_shared_stores()
+
+
 # -- the exit hook -----------------------------------------------------------------------------
 
 _hooks_installed = False
