@@ -131,3 +131,28 @@ def test_a_torn_last_line_is_ignored(tmp_path, project):
     assert [m.value for _, m in records] == [1.0, 2.0]
     assert records[-1][0] == len(b'["m","a",1.0,1,0]\n["m","a",2.0,2,1]\n')
     assert os.path.getsize(path) > records[-1][0]
+
+
+@pytest.mark.parametrize(
+    ("ending", "status"),
+    [
+        ("pass", "FINISHED"),
+        ("raise RuntimeError('boom')", "FAILED"),
+        ("raise KeyboardInterrupt", "KILLED"),
+    ],
+)
+def test_a_run_left_open_ends_with_the_scripts_fate(project, tmp_path, ending, status):
+    script = textwrap.dedent(
+        f"""
+        import cairn
+        run = cairn.start_run()
+        print(run.info.run_id, flush=True)
+        cairn.log_metric("m", 1.0)
+        {ending}
+        """
+    )
+    result = _run(script, cwd=tmp_path)
+    run_id = result.stdout.split("\n")[0]
+    run = CairnClient(project).get_run(run_id)
+    assert run.info.status == status
+    assert run.data.metrics == {"m": 1.0}
