@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cairn.cli import cli
-from cairn.tracking.client import CairnClient, close_shared_stores
-
-
-@pytest.fixture
-def project(cairn_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh project folder as cwd, with CAIRN_TRACKING_URI pointing into it."""
-    monkeypatch.setenv("CAIRN_TRACKING_URI", f"sqlite:///{cairn_project}/.cairn/cairn.db")
-    yield cairn_project
-    close_shared_stores()
-
-
-@pytest.fixture
-def client(project: Path) -> CairnClient:
-    return CairnClient()
+from cairn.tracking.client import CairnClient
+from cli_support import cairn
 
 
 @pytest.fixture
@@ -36,10 +21,6 @@ def run_id(client: CairnClient) -> str:
     client.log_text(rid, "{}", "model/config/params.json")
     client.log_text(rid, "a,b", "data/sample.csv")
     return rid
-
-
-def cairn(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def test_list_root(run_id: str) -> None:

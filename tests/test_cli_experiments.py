@@ -4,34 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cairn.cli import cli
-from cairn.tracking.client import CairnClient, close_shared_stores
-
-CAIRN = str(Path(sys.executable).parent / "cairn")
-
-
-@pytest.fixture
-def project(cairn_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh project folder as cwd, with CAIRN_TRACKING_URI pointing into it."""
-    monkeypatch.setenv("CAIRN_TRACKING_URI", f"sqlite:///{cairn_project}/.cairn/cairn.db")
-    yield cairn_project
-    close_shared_stores()
-
-
-@pytest.fixture
-def client(project: Path) -> CairnClient:
-    return CairnClient()
-
-
-def cairn(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+from cairn.tracking.client import CairnClient
+from cli_support import CAIRN, cairn
 
 
 def snapshot(client: CairnClient) -> tuple[object, ...]:

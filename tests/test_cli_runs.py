@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cairn.cli import cli
-from cairn.tracking.client import CairnClient, close_shared_stores
-
-
-@pytest.fixture
-def project(cairn_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh project folder as cwd, with CAIRN_TRACKING_URI pointing into it."""
-    monkeypatch.setenv("CAIRN_TRACKING_URI", f"sqlite:///{cairn_project}/.cairn/cairn.db")
-    yield cairn_project
-    close_shared_stores()
-
-
-@pytest.fixture
-def client(project: Path) -> CairnClient:
-    return CairnClient()
+from cairn.tracking.client import CairnClient
+from cli_support import cairn
 
 
 @pytest.fixture
@@ -48,10 +32,6 @@ def runs(client: CairnClient) -> dict[str, str]:
     client.log_metric(solo.info.run_id, "f1", 0.3)
     ids["solo"] = solo.info.run_id
     return ids
-
-
-def cairn(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def snapshot(client: CairnClient) -> tuple[object, ...]:

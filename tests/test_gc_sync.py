@@ -9,38 +9,18 @@ import subprocess
 import sys
 import textwrap
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
-from cairn.cli import cli
 from cairn.errors import InvalidInput, NotFound
 from cairn.store.base import now_ms
 from cairn.tracking.client import CairnClient, close_shared_stores
 from cairn.tracking.gc import collect_garbage, parse_age
+from cli_support import CAIRN, cairn
 
-CAIRN = str(Path(sys.executable).parent / "cairn")
 DAY_MS = 86_400_000
-
-
-@pytest.fixture
-def project(cairn_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh project folder as cwd, with CAIRN_TRACKING_URI pointing into it."""
-    monkeypatch.setenv("CAIRN_TRACKING_URI", f"sqlite:///{cairn_project}/.cairn/cairn.db")
-    yield cairn_project
-    close_shared_stores()
-
-
-@pytest.fixture
-def client(project: Path) -> CairnClient:
-    return CairnClient()
-
-
-def cairn(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def make_run(client: CairnClient, experiment_id: str, name: str) -> str:
