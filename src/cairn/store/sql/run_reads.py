@@ -36,36 +36,45 @@ def info(row: Any) -> RunInfo:
     )
 
 
+_LATEST_OF = sa.select(
+    t.latest_metrics.c.run_uuid,
+    t.latest_metrics.c.key,
+    t.latest_metrics.c.value,
+    t.latest_metrics.c.is_nan,
+).where(t.latest_metrics.c.run_uuid.in_(sa.bindparam("ids", expanding=True)))
+_PARAMS_OF = sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value).where(
+    t.params.c.run_uuid.in_(sa.bindparam("ids", expanding=True))
+)
+_TAGS_OF = sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value).where(
+    t.tags.c.run_uuid.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 def load_runs(conn: Connection, rows: Sequence[Any]) -> list[Run]:
     """Whole runs (latest metrics, params, tags) for run rows, in the rows' order."""
     if not rows:
         return []
     ids = [r.run_uuid for r in rows]
-    data: dict[str, tuple[dict, dict, dict]] = {i: ({}, {}, {}) for i in ids}
+    metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    tags: dict[str, dict[str, str]] = {i: {} for i in ids}
     for chunk in _chunks(ids, 500):
-        for m in conn.execute(
-            sa.select(
-                t.latest_metrics.c.run_uuid,
-                t.latest_metrics.c.key,
-                t.latest_metrics.c.value,
-                t.latest_metrics.c.is_nan,
-            ).where(t.latest_metrics.c.run_uuid.in_(chunk))
-        ):
-            data[m.run_uuid][0][m.key] = read_value(m.value, m.is_nan)
-        for p in conn.execute(
-            sa.select(t.params.c.run_uuid, t.params.c.key, t.params.c.value).where(
-                t.params.c.run_uuid.in_(chunk)
-            )
-        ):
-            data[p.run_uuid][1][p.key] = p.value
-        for g in conn.execute(
-            sa.select(t.tags.c.run_uuid, t.tags.c.key, t.tags.c.value).where(
-                t.tags.c.run_uuid.in_(chunk)
-            )
-        ):
-            data[g.run_uuid][2][g.key] = g.value
+        for run_uuid, key, value, is_nan in conn.execute(_LATEST_OF, {"ids": chunk}).all():
+            metrics[run_uuid][key] = read_value(value, is_nan)
+        for run_uuid, key, value in conn.execute(_PARAMS_OF, {"ids": chunk}).all():
+            params[run_uuid][key] = value
+        for run_uuid, key, value in conn.execute(_TAGS_OF, {"ids": chunk}).all():
+            tags[run_uuid][key] = value
     return [
-        Run(info(r), RunData(*(dict(sorted(d.items())) for d in data[r.run_uuid]))) for r in rows
+        Run(
+            info(r),
+            RunData(
+                dict(sorted(metrics[r.run_uuid].items())),
+                dict(sorted(params[r.run_uuid].items())),
+                dict(sorted(tags[r.run_uuid].items())),
+            ),
+        )
+        for r in rows
     ]
 
 
