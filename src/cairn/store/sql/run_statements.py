@@ -89,8 +89,15 @@ UPDATE_LATEST = Hot(
 UPDATE_LATEST_NAMES = ("b_run_id", "b_key", "b_value", "b_is_nan", "b_timestamp", "b_step")
 METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq", "pos")
 INSERT_METRICS = insert_statement(t.metrics, METRIC_COLUMNS)
+# Rows come back shaped as Metric (key, value, timestamp, step), NaN as NULL, so that they
+# become Metric tuples without a Python-level call per point.
 SELECT_HISTORY = Hot(
-    sa.select(t.metrics.c.value, t.metrics.c.timestamp, t.metrics.c.step, t.metrics.c.is_nan)
+    sa.select(
+        t.metrics.c.key,
+        sa.case((t.metrics.c.is_nan, sa.null()), else_=t.metrics.c.value),
+        t.metrics.c.timestamp,
+        t.metrics.c.step,
+    )
     .where(t.metrics.c.run_uuid == sa.bindparam("run_id"))
     .where(t.metrics.c.key == sa.bindparam("key"))
     .order_by(t.metrics.c.step, t.metrics.c.timestamp, t.metrics.c.audit_seq, t.metrics.c.pos)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -41,6 +43,9 @@ from cairn.store.sql.run_statements import (
     TERMINATE_RUN,
 )
 from cairn.store.validation import new_run_id
+
+_as_metric = partial(tuple.__new__, Metric)
+_value_of = itemgetter(1)
 
 
 class SqlRunRepository(RunRepository):
@@ -249,9 +254,10 @@ class SqlRunRepository(RunRepository):
             rows = SELECT_HISTORY.execute(conn, {"run_id": run_id, "key": key})
             if not rows:
                 require_run(conn, run_id)
-        if any(is_nan for _, _, _, is_nan in rows) or conn.dialect.name in ("mysql", "mariadb"):
-            return [Metric(key, read_value(v, n), ts, st) for v, ts, st, n in rows]
-        return [Metric(key, value, ts, step) for value, ts, step, _ in rows]
+        points = list(map(_as_metric, rows))
+        if None in map(_value_of, points) or conn.dialect.name in ("mysql", "mariadb"):
+            return [Metric(key, read_value(v or 0.0, v is None), ts, st) for _, v, ts, st in rows]
+        return points
 
     def _search_runs(
         self,
