@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+from cairn.entities import Metric, Param, ViewType
+from cairn.store import Store
 from cairn.store.search import (
     decode_page_token,
     encode_page_token,
@@ -19,7 +22,11 @@ from cairn.store.search import (
     parse_order_by,
 )
 from cairn.store.sql import schema
-from cairn.store.sql.search_compiler import build_experiment_search, build_run_search
+from cairn.store.sql.search_compiler import (
+    build_experiment_search,
+    build_run_search,
+    execute_run_search,
+)
 from cairn.store.sql.search_dialects import like_to_glob
 from cairn.testing.plugin import unique_database_name
 
@@ -362,6 +369,158 @@ def test_paging_with_limit_and_offset(engine: sa.Engine) -> None:
     assert pages == [["r3", "r1", "r2"], ["r4"], []]
     token = encode_page_token(3)
     assert search(engine, limit=2, offset=decode_page_token(token)) == ["r1"]
+
+
+ACTIVE = ("active",)
+ONE_KEY_ORDERS = [
+    f"{key}{direction}"
+    for key in (
+        "metrics.acc",  # NaN, a deleted run with the best value, a run in another experiment
+        "metrics.loss",  # NaN, a run without it
+        "metrics.same",  # all tied
+        "params.lr",  # numbers and text
+        "params.batch",  # numbers, runs without it
+        "params.opt",  # text only
+        "tags.team",
+        "tags.nope",  # no run has it
+    )
+    for direction in ("", " DESC")
+]
+
+
+@pytest.mark.parametrize(
+    ("order", "filter_string", "stages"),
+    [
+        *[(order, None, ACTIVE) for order in ONE_KEY_ORDERS],
+        ("metrics.acc DESC", None, ("active", "deleted")),
+        ("metrics.acc", None, ("active", "deleted")),
+        ("params.lr", None, ("active", "deleted")),
+        ("metrics.acc DESC", "metrics.acc > 0.5", ACTIVE),  # inner join on acc, NaN left out
+        ("metrics.acc", "metrics.acc > 0.5", ACTIVE),
+        ("metrics.loss DESC", "metrics.loss IS NOT NULL", ACTIVE),  # inner join, NaN kept
+        ("metrics.loss", "metrics.loss IS NOT NULL", ACTIVE),
+        ("metrics.acc DESC", "params.opt ILIKE '%a%' OR tags.team = 'NLP'", ACTIVE),
+        ("params.opt", "params.opt ILIKE '%a%' OR tags.team = 'NLP'", ACTIVE),
+        ("tags.team DESC", "params.opt ILIKE '%a%' OR tags.team = 'NLP'", ACTIVE),
+        ("metrics.loss DESC", "metrics.loss IS NULL", ACTIVE),
+    ],
+)
+def test_band_by_band_reads_match_the_one_statement(
+    engine: sa.Engine, order: str, filter_string: str | None, stages: tuple[str, ...]
+) -> None:
+    expr, keys = parse_filter(filter_string), parse_order_by([order])
+    with engine.connect() as conn:
+        everything = build_run_search([1, 2], expr, keys, stages, 100, 0)
+        expected = [row.run_uuid for row in conn.execute(everything)]
+        # budget 1 stops each walk at the band's first index entry; 100 reads every band whole
+        for budget in (1, 3, 100):
+            for limit in (1, 2):
+                for offset in range(len(expected) + 1):
+                    rows = execute_run_search(
+                        conn, [1, 2], expr, keys, stages, limit, offset, budget=budget
+                    )
+                    page = expected[offset : offset + limit]
+                    assert [row.run_uuid for row in rows] == page, (budget, limit, offset)
+                    assert all(len(row) == len(schema.runs.c) for row in rows)
+
+
+def test_band_walk_uses_the_key_value_index(engine: sa.Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    joins: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if " JOIN " in statement:
+            joins.append((statement, parameters))
+
+    expr = parse_filter("attributes.status != 'KILLED'")
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with engine.connect() as conn:
+            for order, index in [
+                ("metrics.acc DESC", "ix_latest_metrics_key_value (key=? AND value>?)"),
+                ("metrics.acc", "ix_latest_metrics_key_value (key=? AND value<?)"),
+                ("params.opt", "ix_params_key_value (key=? AND value<?)"),
+                ("tags.team DESC", "ix_tags_key_value (key=? AND value>?)"),
+            ]:
+                joins.clear()
+                keys = parse_order_by([order])
+                rows = execute_run_search(conn, [1], expr, keys, ("active",), 1, 0, budget=3)
+                assert len(rows) == 1
+                statement, parameters = joins[-1]  # the walk that filled the page
+                explained = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                plan = [row[-1] for row in explained]
+                assert plan[0].endswith(index), plan
+                assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+# -- through the store: page tokens across the bands, on every backend ------------------------
+
+
+def _band_run(i: int) -> tuple[float | None, float | None, str]:
+    """acc (tied numbers, NaN, or None for no value), rare (on three runs) and param p of run i."""
+    acc = None if i % 6 == 5 else NAN if i % 6 == 4 else (i * 7) % 5 / 10
+    return acc, {3: 0.5, 8: 0.5, 9: NAN}.get(i), "x" if i % 3 else "y"
+
+
+def _expected(found: list[tuple[str, int, float | None]], ascending: bool) -> list[str]:
+    """Runs ordered as MLflow does: numbers, then NaN, then none; ties newest first, then id."""
+
+    def rank(run: tuple[str, int, float | None]) -> tuple[Any, ...]:
+        run_id, start, value = run
+        if value is None:
+            return (2, 0.0, -start, run_id)
+        if math.isnan(value):
+            return (1, 0.0, -start, run_id)
+        return (0, value if ascending else -value, -start, run_id)
+
+    return [run[0] for run in sorted(found, key=rank)]
+
+
+def _all_pages(
+    store: Store, experiment_id: str, filter_string: str | None, order: str
+) -> list[str]:
+    found: list[str] = []
+    token = None
+    while True:
+        page = store.runs.search_runs(
+            [experiment_id], filter_string, ViewType.ACTIVE_ONLY, 2, [order], token
+        )
+        assert len(page.items) == 2 or page.next_page_token is None
+        found += [run.info.run_id for run in page.items]
+        token = page.next_page_token
+        if token is None:
+            return found
+
+
+@pytest.mark.parametrize("key", ["acc", "rare"])
+def test_pages_cross_from_runs_with_the_key_to_runs_without(cairn_store: Store, key: str) -> None:
+    exp_id = cairn_store.experiments.create_experiment("bands")
+    runs: list[tuple[str, int, float | None, str]] = []
+    for i in range(24):  # pairs of runs share a start_time
+        acc, rare, p = _band_run(i)
+        start = 1_000 + (i // 2) * 10
+        run_id = cairn_store.runs.create_run(exp_id, start_time=start).info.run_id
+        values = {"acc": acc, "rare": rare}
+        metrics = [Metric(k, v, 1, 0) for k, v in values.items() if v is not None]
+        cairn_store.runs.log_batch(run_id, metrics=metrics, params=[Param("p", p)])
+        runs.append((run_id, start, values[key], p))
+    # the best value each way: on a deleted run (DESC) and on a run in another experiment (ASC)
+    deleted = cairn_store.runs.create_run(exp_id, start_time=5_000).info.run_id
+    cairn_store.runs.log_batch(deleted, [Metric(key, 99.0, 1, 0)], [Param("p", "x")])
+    cairn_store.runs.delete_run(deleted)
+    elsewhere = cairn_store.experiments.create_experiment("elsewhere")
+    other = cairn_store.runs.create_run(elsewhere, start_time=5_000).info.run_id
+    cairn_store.runs.log_batch(other, [Metric(key, -1.0, 1, 0)], [Param("p", "x")])
+
+    for order, ascending in [(f"metrics.{key} DESC", False), (f"metrics.{key}", True)]:
+        everything = [(run_id, start, value) for run_id, start, value, _ in runs]
+        assert _all_pages(cairn_store, exp_id, None, order) == _expected(everything, ascending)
+        only_x = [(run_id, start, value) for run_id, start, value, p in runs if p == "x"]
+        found = _all_pages(cairn_store, exp_id, "params.p = 'x'", order)
+        assert found == _expected(only_x, ascending)
 
 
 def test_statement_cache_keeps_each_pattern(engine: sa.Engine) -> None:

@@ -274,19 +274,16 @@ class SqlRunRepository(RunRepository):
             parse_filter,
             parse_order_by,
         )
-        from cairn.store.sql.search_compiler import build_run_search
+        from cairn.store.sql.search_compiler import execute_run_search
 
         offset = decode_page_token(page_token)
-        query = build_run_search(
-            experiment_ids,
-            parse_filter(filter_string),
-            parse_order_by(order_by),
-            run_view_type.stages(),
-            max_results + 1,
-            offset,
-        )
+        expr, order = parse_filter(filter_string), parse_order_by(order_by)
         with read_connection(self._engine) as conn:
-            rows = conn.execute(query).all()
+            if conn.dialect.name == "postgresql":  # the search's statements see one snapshot
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            rows = execute_run_search(
+                conn, experiment_ids, expr, order, run_view_type.stages(), max_results + 1, offset
+            )
             runs = load_runs(conn, rows[:max_results])
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         return Page(runs, token)
