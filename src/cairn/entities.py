@@ -7,8 +7,12 @@ Shapes follow MLflow's so that code written for one reads naturally with the oth
 from __future__ import annotations
 
 import enum
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from functools import partial
+from itertools import repeat
+from typing import Any, NamedTuple, overload
 
 __all__ = [
     "AuditEvent",
@@ -16,6 +20,7 @@ __all__ = [
     "FileInfo",
     "LifecycleStage",
     "Metric",
+    "MetricHistory",
     "Page",
     "Param",
     "Run",
@@ -111,6 +116,55 @@ class Metric(NamedTuple):
     value: float
     timestamp: int
     step: int = 0
+
+
+class MetricHistory(Sequence[Metric]):
+    """Every point of one metric, held as columns; indexing and iteration yield :class:`Metric`.
+
+    Histories run to 100,000s of points: columns (``steps``, ``timestamps``, ``values``, as
+    ``array`` objects) are what charts and downsampling want, and a :class:`Metric` is built
+    only for the points a caller looks at. Compares equal to a list of the same metrics.
+    """
+
+    __slots__ = ("key", "steps", "timestamps", "values")
+
+    def __init__(self, key: str, steps: array, timestamps: array, values: array) -> None:
+        self.key = key
+        self.steps = steps
+        self.timestamps = timestamps
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @overload
+    def __getitem__(self, index: int) -> Metric: ...
+    @overload
+    def __getitem__(self, index: slice) -> MetricHistory: ...
+    def __getitem__(self, index: int | slice) -> Metric | MetricHistory:
+        if isinstance(index, slice):
+            return MetricHistory(
+                self.key, self.steps[index], self.timestamps[index], self.values[index]
+            )
+        return Metric(self.key, self.values[index], self.timestamps[index], self.steps[index])
+
+    def __iter__(self) -> Iterator[Metric]:
+        return map(_as_metric, zip(repeat(self.key), self.values, self.timestamps, self.steps))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MetricHistory):
+            return list(self) == list(other)
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<MetricHistory {self.key!r}: {len(self)} points>"
+
+
+_as_metric = partial(tuple.__new__, Metric)
 
 
 @dataclass(frozen=True, slots=True)

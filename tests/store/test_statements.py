@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cairn.store.sql import run_statements as rs
+from cairn.store.sql.chunks import CHUNK_COLUMNS
 
 
 def test_run_row_fields_follow_the_selected_columns():
@@ -16,7 +17,7 @@ def test_insert_column_lists_name_real_columns():
         (t.runs, rs.RUN_INSERT_COLUMNS),
         (t.params, rs.PARAM_COLUMNS),
         (t.latest_metrics, rs.LATEST_COLUMNS),
-        (t.metrics, rs.METRIC_COLUMNS),
+        (t.metric_chunks, CHUNK_COLUMNS),
         (t.spool_progress, rs.SPOOL_COLUMNS),
     ]:
         assert set(names) <= set(table.c.keys()), table.name

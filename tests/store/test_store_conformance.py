@@ -354,3 +354,29 @@ def test_keys_differing_only_in_case_are_distinct(cairn_store, run_id):
     assert data.metrics == {"ACC": 2.0, "acc": 1.0}
     assert data.params == {"LR": "b", "lr": "a"}
     assert (data.tags["t"], data.tags["T"]) == ("x", "y")
+
+
+def test_small_chunks_are_compacted_when_the_run_ends(cairn_store, run_id):
+    import sqlalchemy as sa
+
+    from cairn.store.sql import schema as t
+
+    for step in range(300):
+        cairn_store.runs.log_batch(run_id, metrics=[Metric("loss", 1 / (step + 1), step, step)])
+    before = list(cairn_store.runs.get_metric_history(run_id, "loss"))
+
+    def chunk_count():
+        with cairn_store.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).where(t.metric_chunks.c.run_uuid == run_id)
+            ).scalar_one()
+
+    assert chunk_count() == 300
+    cairn_store.runs.update_run_info(run_id, status="FINISHED")
+    assert chunk_count() == 1
+    assert list(cairn_store.runs.get_metric_history(run_id, "loss")) == before
+    cairn_store.runs.log_batch(run_id, metrics=[Metric("loss", 9.0, 1, 2)])
+    assert [m.value for m in cairn_store.runs.get_metric_history(run_id, "loss")][2:4] == [
+        before[2].value,
+        9.0,
+    ]

@@ -54,7 +54,9 @@ def search_all(
     token = None
     while True:
         want = 1000 if max_results is None else min(1000, max_results - len(found))
-        page = client.search_experiments(VIEWS.get(view, view), want, filter_string, order_by, token)
+        page = client.search_experiments(
+            VIEWS.get(view, view), want, filter_string, order_by, token
+        )
         found.extend(page.items)
         token = page.next_page_token
         if token is None:
@@ -87,7 +89,11 @@ def list_experiments(
         return
     grid = output.table("id", "name", "lifecycle", "created", "artifact location")
     for exp in found:
-        stage = exp.lifecycle_stage if exp.lifecycle_stage == "active" else f"[red]{exp.lifecycle_stage}[/]"
+        stage = (
+            exp.lifecycle_stage
+            if exp.lifecycle_stage == "active"
+            else f"[red]{exp.lifecycle_stage}[/]"
+        )
         grid.add_row(
             exp.experiment_id,
             output.esc(exp.name),

@@ -19,6 +19,7 @@ from cairn.entities import (
     AuditEvent,
     Experiment,
     Metric,
+    MetricHistory,
     Page,
     Param,
     Run,
@@ -261,7 +262,7 @@ class RunRepository(abc.ABC):
         """Remove a tag; NotFound if the run has no such tag."""
         self._delete_tag(v.validate_run_id(run_id), v.validate_key(key, "tag"))
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
         """Every point of a metric, in step then timestamp order."""
         return self._get_metric_history(v.validate_run_id(run_id), v.validate_key(key, "metric"))
 
@@ -335,7 +336,7 @@ class RunRepository(abc.ABC):
     @abc.abstractmethod
     def _delete_tag(self, run_id: str, key: str) -> None: ...
     @abc.abstractmethod
-    def _get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    def _get_metric_history(self, run_id: str, key: str) -> MetricHistory: ...
     @abc.abstractmethod
     def _search_runs(
         self,

@@ -18,6 +18,7 @@ from cairn.entities import (
     Experiment,
     FileInfo,
     Metric,
+    MetricHistory,
     Page,
     Param,
     Run,
@@ -137,7 +138,9 @@ class CairnClient:
         """The run with its latest metrics, params and tags."""
         return self.store.runs.get_run(run_id)
 
-    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> RunInfo:
+    def update_run(
+        self, run_id: str, status: str | None = None, name: str | None = None
+    ) -> RunInfo:
         """Change a run's status or name."""
         return self.store.runs.update_run_info(run_id, status=status, run_name=name)
 
@@ -209,7 +212,7 @@ class CairnClient:
         """Log metrics, params and tags in one transaction."""
         self.store.runs.log_batch(run_id, metrics=metrics, params=params, tags=tags)
 
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
         """Every point of a metric, by step."""
         return self.store.runs.get_metric_history(run_id, key)
 
@@ -226,12 +229,16 @@ class CairnClient:
             files[rel] = {"size": len(data), "blake3": blake3.blake3(data).hexdigest()}
         self.store.runs.record_artifacts(run_id, files)
 
-    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         """Copy a local file into the run's artifacts (under ``artifact_path``)."""
         store = self.artifact_store(run_id)
         self._record(run_id, store, [store.log_file(local_path, artifact_path)])
 
-    def log_artifacts(self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
         """Copy a local folder's files into the run's artifacts."""
         store = self.artifact_store(run_id)
         self._record(run_id, store, store.log_dir(local_dir, artifact_path))
@@ -263,9 +270,7 @@ class CairnClient:
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         """Save a matplotlib figure (format from the file's extension)."""
         if not hasattr(figure, "savefig"):
-            raise InvalidInput(
-                f"log_figure needs a matplotlib Figure, got {type(figure).__name__}"
-            )
+            raise InvalidInput(f"log_figure needs a matplotlib Figure, got {type(figure).__name__}")
         buffer = io.BytesIO()
         fmt = Path(artifact_file).suffix.lstrip(".") or "png"
         figure.savefig(buffer, format=fmt)
@@ -301,4 +306,3 @@ def _as_text(value: Any) -> str:
         except TypeError:
             return str(value)
     return str(value)
-

@@ -197,5 +197,3 @@ def _relative_to_root(path: str, cwd: str, git_root: str | None) -> str:
 
 
 # -- platform, packages, hardware -------------------------------------------------------------
-
-

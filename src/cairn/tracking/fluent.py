@@ -18,7 +18,17 @@ from contextvars import ContextVar
 from typing import Any
 
 from cairn import config
-from cairn.entities import Experiment, Metric, Page, Param, Run, RunStatus, RunTag, ViewType
+from cairn.entities import (
+    Experiment,
+    Metric,
+    MetricHistory,
+    Page,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
 from cairn.errors import InvalidInput, InvalidState, NotFound
 from cairn.store import validation as v
 from cairn.tracking.client import CairnClient
@@ -101,7 +111,9 @@ def _client() -> CairnClient:
         return _clients[uri]
 
 
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
     """Make an experiment the active one, creating it by name if needed (atomic)."""
     client = _client()
     if (experiment_name is None) == (experiment_id is None):
@@ -336,7 +348,9 @@ def _ensure_run() -> ActiveRun:
     return current if current is not None else start_run()
 
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
     """Append a metric point to the active run; returns once it is on disk."""
     key = v.validate_key(key, "metric")
     metric = Metric(
@@ -348,10 +362,14 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
     _ensure_run().spool.append([metric])
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None) -> None:
+def log_metrics(
+    metrics: dict[str, float], step: int | None = None, timestamp: int | None = None
+) -> None:
     """Append several metric points at one step."""
     if not isinstance(metrics, dict):
-        raise InvalidInput(f"log_metrics needs a dict of name -> number, got {type(metrics).__name__}")
+        raise InvalidInput(
+            f"log_metrics needs a dict of name -> number, got {type(metrics).__name__}"
+        )
     now = v.validate_timestamp("*", timestamp) if timestamp is not None else int(time.time() * 1000)
     at = v.validate_step("*", step) if step is not None else 0
     points = []
@@ -374,7 +392,9 @@ def log_params(params: dict[str, Any]) -> None:
     from cairn.tracking.client import _as_text
 
     run = _ensure_run()
-    run.client.log_batch(run.info.run_id, params=[Param(k, _as_text(val)) for k, val in params.items()])
+    run.client.log_batch(
+        run.info.run_id, params=[Param(k, _as_text(val)) for k, val in params.items()]
+    )
 
 
 def set_tag(key: str, value: Any) -> None:
@@ -389,7 +409,9 @@ def set_tags(tags: dict[str, Any]) -> None:
     from cairn.tracking.client import _as_text
 
     run = _ensure_run()
-    run.client.log_batch(run.info.run_id, tags=[RunTag(k, _as_text(val)) for k, val in tags.items()])
+    run.client.log_batch(
+        run.info.run_id, tags=[RunTag(k, _as_text(val)) for k, val in tags.items()]
+    )
 
 
 def delete_tag(key: str) -> None:
@@ -448,7 +470,7 @@ def get_run(run_id: str) -> Run:
     return _client().get_run(run_id)
 
 
-def get_metric_history(run_id: str, key: str) -> list[Metric]:
+def get_metric_history(run_id: str, key: str) -> MetricHistory:
     """Every point of a run's metric."""
     _flush_all()
     return _client().get_metric_history(run_id, key)
@@ -464,7 +486,9 @@ def restore_run(run_id: str) -> None:
     _client().restore_run(run_id)
 
 
-def create_experiment(name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None) -> str:
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
     """Create an experiment; return its id."""
     return _client().create_experiment(name, artifact_location, tags)
 

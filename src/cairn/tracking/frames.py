@@ -35,7 +35,15 @@ def runs_to_frame(runs: list[Run]) -> Any:
         row.update({f"params.{k}": val for k, val in run.data.params.items()})
         row.update({f"tags.{k}": val for k, val in run.data.tags.items()})
         rows.append(row)
-    columns = ["run_id", "experiment_id", "run_name", "status", "artifact_uri", "start_time", "end_time"]
+    columns = [
+        "run_id",
+        "experiment_id",
+        "run_name",
+        "status",
+        "artifact_uri",
+        "start_time",
+        "end_time",
+    ]
     frame = pd.DataFrame(rows, columns=None if rows else columns)
     extra = sorted(c for c in frame.columns if c not in columns)
     ordered = [c for c in columns if c in frame.columns]

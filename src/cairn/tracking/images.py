@@ -8,7 +8,14 @@ from typing import Any
 
 from cairn.errors import InvalidInput
 
-_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP", ".webp": "WEBP"}
+_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".gif": "GIF",
+    ".bmp": "BMP",
+    ".webp": "WEBP",
+}
 
 
 def to_png_bytes(image: Any, artifact_file: str) -> bytes:

@@ -33,7 +33,9 @@ SUFFIX = ".spool"
 
 
 def _encode(metric: Metric) -> bytes:
-    return (json.dumps(("m", metric.key, metric.value, metric.timestamp, metric.step)) + "\n").encode()
+    return (
+        json.dumps(("m", metric.key, metric.value, metric.timestamp, metric.step)) + "\n"
+    ).encode()
 
 
 def _decode(line: bytes) -> Metric | None:
@@ -63,7 +65,9 @@ class Spool:
         self._idle.set()
         self._closed = False
         self.error: CairnError | None = None
-        self._thread = threading.Thread(target=self._ship_loop, name=f"cairn-spool-{run_id[:8]}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._ship_loop, name=f"cairn-spool-{run_id[:8]}", daemon=True
+        )
         self._thread.start()
 
     def append(self, metrics: list[Metric]) -> None:
@@ -95,9 +99,7 @@ class Spool:
         if shipped and self.error is None:
             self.path.unlink(missing_ok=True)
         else:
-            log.warning(
-                "cairn: %s was not fully shipped; `cairn sync` will ship it", self.path
-            )
+            log.warning("cairn: %s was not fully shipped; `cairn sync` will ship it", self.path)
         os.close(self._fd)  # releases the flock
 
     def _take_batch(self) -> tuple[list[Metric], int] | None:
@@ -124,12 +126,16 @@ class Spool:
             while (item := self._take_batch()) is not None:
                 batch, end = item
                 try:
-                    self.store.runs.log_batch(self.run_id, metrics=batch, spool=SpoolMark(self.spool_id, end))
+                    self.store.runs.log_batch(
+                        self.run_id, metrics=batch, spool=SpoolMark(self.spool_id, end)
+                    )
                     delay = 0.05
                 except (StoreError, OSError) as exc:
                     # Transient: keep the records and try again later.
                     self._requeue(batch, end)
-                    log.warning("cairn: shipping metrics of run %s failed (%s); retrying", self.run_id, exc)
+                    log.warning(
+                        "cairn: shipping metrics of run %s failed (%s); retrying", self.run_id, exc
+                    )
                     time.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     break

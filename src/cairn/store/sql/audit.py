@@ -2,12 +2,12 @@
 
 Each event's ``hash`` is BLAKE3 over ``prev_hash|seq|time|actor|action|entity|payload_hash``
 and ``payload_hash`` is BLAKE3 over the canonical JSON of the full payload. The ``payload``
-column holds that JSON too, except for metric batches: their points live once, in the
-``metrics`` table, tagged with the event's ``seq`` (``metrics.audit_seq``), and the stored
-payload summarises them; a verifier rebuilds the full payload from those rows as
-``{"run_id": ..., "metrics": [[key, value, timestamp, step], ...], "params": {...},
-"tags": {...}}`` with the points in ``pos`` order (NaN as JSON's ``NaN`` token, as Python
-writes it).
+column holds that JSON too, except for metric batches: their points live once, in
+``metric_chunks``, where every point carries the ``seq`` of the event that wrote it and its
+``pos`` in that batch, and the stored payload only counts them. A verifier rebuilds the full
+payload ``{"run_id": ..., "metrics": [[key, value, timestamp, step], ...], "params": {...},
+"tags": {...}}`` by collecting the points whose seq is the event's, in ``pos`` order (NaN as
+JSON's ``NaN`` token, as Python writes it).
 """
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ class SqlExperimentRepository(ExperimentRepository):
                     f"experiment {experiment_id} is active; delete it before purging it"
                 )
             run_ids = sa.select(t.runs.c.run_uuid).where(t.runs.c.experiment_id == experiment_id)
-            for table in (t.metrics, t.latest_metrics, t.params, t.tags):
+            for table in (t.metric_chunks, t.latest_metrics, t.params, t.tags):
                 conn.execute(table.delete().where(table.c.run_uuid.in_(run_ids)))
             conn.execute(t.runs.delete().where(t.runs.c.experiment_id == experiment_id))
             conn.execute(

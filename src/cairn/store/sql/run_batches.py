@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy.engine import Connection
 
 from cairn.entities import Metric, Param, RunTag
 from cairn.errors import ParamOverwrite
 from cairn.store.base import SpoolMark, now_ms
 from cairn.store.sql.audit import append_event
+from cairn.store.sql.chunks import CHUNK_COLUMNS, chunk_rows
 from cairn.store.sql.run_reads import entity, finite, require_run
 from cairn.store.sql.run_statements import (
     DELETE_TAG,
+    INSERT_CHUNKS,
     INSERT_LATEST,
-    INSERT_METRICS,
     INSERT_PARAMS,
     INSERT_SPOOL,
     INSERT_TAGS,
     KV,
     LATEST_COLUMNS,
-    METRIC_COLUMNS,
     PARAM_COLUMNS,
     SELECT_LATEST,
     SELECT_PARAMS,
@@ -64,8 +62,7 @@ def write_batch(
         DELETE_TAG.executemany(conn, KV[:2], [(run_id, k) for k in last])
         INSERT_TAGS.executemany(conn, KV, [(run_id, k, val) for k, val in last.items()])
     if metrics:
-        clamp = conn.dialect.name in ("mysql", "mariadb")
-        INSERT_METRICS.executemany(conn, METRIC_COLUMNS, metric_rows(run_id, metrics, seq, clamp))
+        INSERT_CHUNKS.executemany(conn, CHUNK_COLUMNS, chunk_rows(run_id, metrics, seq))
         update_latest(conn, run_id, metrics)
 
 
@@ -123,22 +120,3 @@ def update_latest(conn: Connection, run_id: str, metrics: list[Metric]) -> None:
             updates.append(row)
     INSERT_LATEST.executemany(conn, LATEST_COLUMNS, inserts)
     UPDATE_LATEST.executemany(conn, UPDATE_LATEST_NAMES, updates)
-
-
-def metric_rows(run_id: str, metrics: list[Metric], seq: int, clamp: bool) -> list[tuple]:
-    isnan = math.isnan
-    return [
-        (run_id, m.key, 0.0, True, m.timestamp, m.step, seq, pos)
-        if isnan(m.value)
-        else (
-            run_id,
-            m.key,
-            finite(m.value) if clamp else m.value,
-            False,
-            m.timestamp,
-            m.step,
-            seq,
-            pos,
-        )  # fmt: skip
-        for pos, m in enumerate(metrics)
-    ]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from cairn.entities import LifecycleStage
 from cairn.store.sql import schema as t
+from cairn.store.sql.chunks import CHUNK_COLUMNS
 from cairn.store.sql.engine import Hot, insert_statement
 
 ACTIVE = LifecycleStage.ACTIVE.value
@@ -39,6 +40,7 @@ class RunRow(NamedTuple):
     end_time: int | None
     artifact_uri: str
     lifecycle_stage: str
+
 
 # The logging hot path runs these through the driver's cursor (see engine.Hot).
 SELECT_RUN = Hot(sa.select(*RUN_COLUMNS).where(t.runs.c.run_uuid == sa.bindparam("run_id")))
@@ -87,20 +89,19 @@ UPDATE_LATEST = Hot(
     )
 )
 UPDATE_LATEST_NAMES = ("b_run_id", "b_key", "b_value", "b_is_nan", "b_timestamp", "b_step")
-METRIC_COLUMNS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "audit_seq", "pos")
-INSERT_METRICS = insert_statement(t.metrics, METRIC_COLUMNS)
-# Rows come back shaped as Metric (key, value, timestamp, step), NaN as NULL, so that they
-# become Metric tuples without a Python-level call per point.
+INSERT_CHUNKS = insert_statement(t.metric_chunks, CHUNK_COLUMNS)
 SELECT_HISTORY = Hot(
     sa.select(
-        t.metrics.c.key,
-        sa.case((t.metrics.c.is_nan, sa.null()), else_=t.metrics.c.value),
-        t.metrics.c.timestamp,
-        t.metrics.c.step,
+        t.metric_chunks.c.min_step,
+        t.metric_chunks.c.max_step,
+        t.metric_chunks.c.is_sorted,
+        t.metric_chunks.c.steps,
+        t.metric_chunks.c.timestamps,
+        t.metric_chunks.c.vals,
     )
-    .where(t.metrics.c.run_uuid == sa.bindparam("run_id"))
-    .where(t.metrics.c.key == sa.bindparam("key"))
-    .order_by(t.metrics.c.step, t.metrics.c.timestamp, t.metrics.c.audit_seq, t.metrics.c.pos)
+    .where(t.metric_chunks.c.run_uuid == sa.bindparam("run_id"))
+    .where(t.metric_chunks.c.key == sa.bindparam("key"))
+    .order_by(t.metric_chunks.c.chunk_seq)
 )
 SELECT_SPOOL = Hot(
     sa.select(t.spool_progress.c.offset).where(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from cairn.entities import (
     Metric,
+    MetricHistory,
     Page,
     Param,
     Run,
@@ -26,9 +25,11 @@ from cairn.store.base import RunRepository, SpoolMark, now_ms
 from cairn.store.names import generate_run_name
 from cairn.store.sql import schema as t
 from cairn.store.sql.audit import append_event
+from cairn.store.sql.chunks import history_from_chunks
+from cairn.store.sql.compaction import compact_run
 from cairn.store.sql.engine import read_connection, run_write
 from cairn.store.sql.run_batches import write_batch
-from cairn.store.sql.run_reads import entity, info, load_runs, read_value, require_run
+from cairn.store.sql.run_reads import entity, info, load_runs, require_run
 from cairn.store.sql.run_statements import (
     ACTIVE,
     DELETED,
@@ -43,9 +44,6 @@ from cairn.store.sql.run_statements import (
     TERMINATE_RUN,
 )
 from cairn.store.validation import new_run_id
-
-_as_metric = partial(tuple.__new__, Metric)
-_value_of = itemgetter(1)
 
 
 class SqlRunRepository(RunRepository):
@@ -155,6 +153,8 @@ class SqlRunRepository(RunRepository):
                 values["end_time"] = end_time
             if run_name is not None:
                 values["name"] = run_name
+            if status is not None and RunStatus(status).is_terminal:
+                compact_run(conn, run_id)
             if values and set(values) == {"status", "end_time"}:
                 TERMINATE_RUN.execute(
                     conn,
@@ -209,7 +209,7 @@ class SqlRunRepository(RunRepository):
             row = require_run(conn, run_id)
             if row.lifecycle_stage != DELETED:
                 raise InvalidState(f"run {run_id} is active; delete it before purging it")
-            for table in (t.metrics, t.latest_metrics, t.params, t.tags):
+            for table in (t.metric_chunks, t.latest_metrics, t.params, t.tags):
                 conn.execute(table.delete().where(table.c.run_uuid == run_id))
             conn.execute(t.runs.delete().where(t.runs.c.run_uuid == run_id))
             append_event(conn, self._actor, "run.purge", entity(run_id), {})
@@ -249,15 +249,12 @@ class SqlRunRepository(RunRepository):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def _get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def _get_metric_history(self, run_id: str, key: str) -> MetricHistory:
         with read_connection(self._engine) as conn:
             rows = SELECT_HISTORY.execute(conn, {"run_id": run_id, "key": key})
             if not rows:
                 require_run(conn, run_id)
-        points = list(map(_as_metric, rows))
-        if None in map(_value_of, points) or conn.dialect.name in ("mysql", "mariadb"):
-            return [Metric(key, read_value(v or 0.0, v is None), ts, st) for _, v, ts, st in rows]
-        return points
+        return history_from_chunks(key, rows)
 
     def _search_runs(
         self,

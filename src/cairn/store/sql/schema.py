@@ -18,11 +18,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
 )
+from sqlalchemy.dialects import mysql
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,6 +45,8 @@ RowId = BigInteger().with_variant(Integer(), "sqlite")
 KEY_LENGTH = 250
 PARAM_VALUE_LENGTH = 6000
 TAG_VALUE_LENGTH = 8000
+# Chunk blobs: LONGBLOB on MySQL (its BLOB stops at 64 KiB; one batch may hold millions of points).
+ChunkBlob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 experiments = Table(
     "experiments",
@@ -123,25 +127,27 @@ tags = Table(
     **MYSQL,
 )
 
-# The full history of every metric, clustered by (run, key, step): one metric's points sit
-# together on disk (SQLite WITHOUT ROWID, InnoDB's clustered primary key), so reading a
-# 100,000-point history is one range scan. ``audit_seq`` names the audit event that wrote
-# the point and ``pos`` its place in that event's batch: the audit verifier re-hashes an
-# event's points from these rows, so they are not stored twice.
-metrics = Table(
-    "metrics",
+# The full history of every metric, as columnar chunks (see ``chunks.py``): one row per run,
+# key and batch, the points packed as arrays. ``chunk_seq`` is the audit event that wrote the
+# chunk (the first one, after compaction); ``seqs`` and ``positions`` name each point's event
+# and place in that event's batch, so the audit verifier can rebuild every event's payload.
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
     Column(
         "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
     ),
     Column("key", String(KEY_LENGTH), primary_key=True),
-    Column("step", BigInteger, primary_key=True, autoincrement=False),
-    Column("timestamp", BigInteger, primary_key=True, autoincrement=False),
-    Column("audit_seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("pos", Integer, primary_key=True, autoincrement=False),
-    Column("value", Double(), nullable=False),
-    Column("is_nan", Boolean, nullable=False, default=False),
-    sqlite_with_rowid=False,
+    Column("chunk_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("is_sorted", Boolean, nullable=False),
+    Column("steps", ChunkBlob, nullable=False),
+    Column("timestamps", ChunkBlob, nullable=False),
+    Column("vals", ChunkBlob, nullable=False),
+    Column("seqs", ChunkBlob, nullable=False),
+    Column("positions", ChunkBlob, nullable=False),
     **MYSQL,
 )
 

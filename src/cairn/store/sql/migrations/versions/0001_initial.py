@@ -1,4 +1,4 @@
-"""The first schema: experiments, runs, params, tags, metrics, audit trail, spool progress.
+"""The first schema: experiments, runs, params, tags, metric chunks, audit trail, spool progress.
 
 Revision ID: 0001
 Revises:
@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0001"
 down_revision = None
@@ -18,6 +19,7 @@ branch_labels = None
 depends_on = None
 
 RowId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+ChunkBlob = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 MYSQL: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
@@ -103,22 +105,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_tags_key_value", "tags", ["key", "value"], mysql_length={"value": 255})
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False, autoincrement=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False, autoincrement=False),
-        sa.Column("audit_seq", sa.BigInteger, nullable=False, autoincrement=False),
-        sa.Column("pos", sa.Integer, nullable=False, autoincrement=False),
-        sa.Column("value", sa.Double(), nullable=False),
-        sa.Column("is_nan", sa.Boolean, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "run_uuid", "key", "step", "timestamp", "audit_seq", "pos", name="pk_metrics"
+        sa.Column("chunk_seq", sa.BigInteger, nullable=False, autoincrement=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("min_step", sa.BigInteger, nullable=False),
+        sa.Column("max_step", sa.BigInteger, nullable=False),
+        sa.Column("is_sorted", sa.Boolean, nullable=False),
+        *(
+            sa.Column(name, ChunkBlob, nullable=False)
+            for name in ("steps", "timestamps", "vals", "seqs", "positions")
         ),
+        sa.PrimaryKeyConstraint("run_uuid", "key", "chunk_seq", name="pk_metric_chunks"),
         sa.ForeignKeyConstraint(
-            ["run_uuid"], ["runs.run_uuid"], name="fk_metrics_run_uuid_runs", ondelete="CASCADE"
+            ["run_uuid"],
+            ["runs.run_uuid"],
+            name="fk_metric_chunks_run_uuid_runs",
+            ondelete="CASCADE",
         ),
-        sqlite_with_rowid=False,
         **MYSQL,
     )
     op.create_table(
@@ -180,7 +185,7 @@ def downgrade() -> None:
         "audit_head",
         "audit_events",
         "latest_metrics",
-        "metrics",
+        "metric_chunks",
         "tags",
         "params",
         "runs",
