@@ -32,7 +32,8 @@ import sqlalchemy as sa
 from cairn.store.search import parse_filter, parse_order_by
 from cairn.store.sql import schema
 from cairn.store.sql.engine import create_engine
-from cairn.store.sql.search_compiler import build_run_search, execute_run_search
+from cairn.store.sql.search_bands import execute_run_search
+from cairn.store.sql.search_compiler import build_run_search
 
 # name: (filter, order_by, offset); every search asks for 100 runs
 Case = tuple[str | None, list[str], int]

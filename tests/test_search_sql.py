@@ -22,10 +22,10 @@ from cairn.store.search import (
     parse_order_by,
 )
 from cairn.store.sql import schema
+from cairn.store.sql.search_bands import execute_run_search
 from cairn.store.sql.search_compiler import (
     build_experiment_search,
     build_run_search,
-    execute_run_search,
 )
 from cairn.store.sql.search_dialects import like_to_glob
 from cairn.testing.plugin import unique_database_name

@@ -271,7 +271,7 @@ class SqlRunRepository(RunRepository):
             parse_filter,
             parse_order_by,
         )
-        from cairn.store.sql.search_compiler import execute_run_search
+        from cairn.store.sql.search_bands import execute_run_search
 
         offset = decode_page_token(page_token)
         expr, order = parse_filter(filter_string), parse_order_by(order_by)
