@@ -380,3 +380,15 @@ def test_small_chunks_are_compacted_when_the_run_ends(cairn_store, run_id):
         before[2].value,
         9.0,
     ]
+
+
+def test_the_populated_store_fixture(populated_store):
+    churn = populated_store.experiments.get_experiment_by_name("churn")
+    found = populated_store.runs.search_runs(
+        [churn.experiment_id], "tags.team = 'growth' and metrics.acc > 0.5", order_by=["run_name"]
+    )
+    assert [r.info.run_name for r in found.items] == ["r2", "r4"]
+    deleted = populated_store.runs.search_runs([churn.experiment_id], run_view_type="deleted_only")
+    assert [r.info.run_name for r in deleted.items] == ["r5"]
+    r0 = found.items[0].info.run_id
+    assert len(populated_store.runs.get_metric_history(r0, "loss")) == 10

@@ -4,7 +4,7 @@ Loaded through the ``pytest11`` entry point, so cairn's tests and its users' tes
 
 Session-scoped (one per xdist worker): ``postgres_cluster``, ``mariadb_server``, ``s3_server``.
 Per test: ``sqlite_uri``, ``store_uri`` (parametrized over sqlite, postgresql and mysql, each
-a fresh empty database), ``cairn_store`` and ``cairn_project``. A fixture whose service is
+a fresh empty database), ``cairn_store``, ``populated_store`` and ``cairn_project``. A fixture whose service is
 not installed skips the test, or fails it when ``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
 """
 
@@ -121,6 +121,35 @@ def cairn_store(store_uri: str, tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@pytest.fixture
+def populated_store(cairn_store: Store) -> Store:
+    """``cairn_store`` holding two experiments ('churn': 6 runs, 'vision': 2) with data.
+
+    churn runs ``r0``..``r5``: params ``lr`` = 10**-i and ``depth`` = i % 3, metrics ``acc`` =
+    0.5 + i/10 (latest) and ``loss`` over 10 steps, tag ``team`` = growth (even) or core (odd);
+    ``r5`` is deleted and ``r4`` FAILED, the others FINISHED. vision runs ``v0``, ``v1`` RUNNING.
+    """
+    from cairn.entities import Metric, Param, RunTag
+
+    churn = cairn_store.experiments.create_experiment("churn", tags={"owner": "ann"})
+    vision = cairn_store.experiments.create_experiment("vision")
+    for i in range(6):
+        run_id = cairn_store.runs.create_run(churn, user_id="ann", run_name=f"r{i}").info.run_id
+        cairn_store.runs.log_batch(
+            run_id,
+            metrics=[Metric("loss", 1 / (s + 1 + i), 1_700_000_000_000 + s, s) for s in range(10)]
+            + [Metric("acc", 0.5 + i / 10, 1_700_000_000_100, 0)],
+            params=[Param("lr", str(10**-i)), Param("depth", str(i % 3))],
+            tags=[RunTag("team", "growth" if i % 2 == 0 else "core")],
+        )
+        cairn_store.runs.update_run_info(run_id, status="FAILED" if i == 4 else "FINISHED")
+        if i == 5:
+            cairn_store.runs.delete_run(run_id)
+    for i in range(2):
+        cairn_store.runs.create_run(vision, user_id="bo", run_name=f"v{i}")
+    return cairn_store
 
 
 @pytest.fixture
