@@ -4,8 +4,9 @@ Loaded through the ``pytest11`` entry point, so cairn's tests and its users' tes
 
 Session-scoped (one per xdist worker): ``postgres_cluster``, ``mariadb_server``, ``s3_server``.
 Per test: ``sqlite_uri``, ``store_uri`` (parametrized over sqlite, postgresql and mysql, each
-a fresh empty database), ``cairn_store``, ``populated_store`` and ``cairn_project``. A fixture whose service is
-not installed skips the test, or fails it when ``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
+a fresh empty database), ``cairn_store``, ``populated_store`` and ``cairn_project``. A
+fixture whose service is not installed skips the test, or fails it when
+``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
 """
 
 from __future__ import annotations
