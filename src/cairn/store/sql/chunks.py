@@ -10,6 +10,7 @@ logged in. :func:`compact` merges a finished run's small chunks.
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
 from collections.abc import Sequence
@@ -48,6 +49,20 @@ def _is_sorted(steps: Sequence[int]) -> bool:
     return all(a <= b for a, b in zip(steps, steps[1:], strict=False))
 
 
+_INT64 = struct.Struct("<q")
+_FLOAT64 = struct.Struct("<d")
+_INT32 = struct.Struct("<i")
+
+
+def _single_point_row(run_id: str, metric: Metric, seq: int, pos: int) -> tuple:
+    # The common case of a run's summary metrics (one point per key), without array building.
+    return (
+        run_id, metric.key, seq, 1, metric.step, metric.step, True,
+        _INT64.pack(metric.step), _INT64.pack(metric.timestamp), _FLOAT64.pack(metric.value),
+        _INT64.pack(seq), _INT32.pack(pos),
+    )  # fmt: skip
+
+
 def chunk_rows(run_id: str, metrics: list[Metric], seq: int) -> list[tuple]:
     """One chunk row per key for a batch written by audit event ``seq``."""
     positions: dict[str, list[int]] = {}
@@ -55,6 +70,9 @@ def chunk_rows(run_id: str, metrics: list[Metric], seq: int) -> list[tuple]:
         positions.setdefault(metric.key, []).append(pos)
     rows = []
     for key, where in positions.items():
+        if len(where) == 1:
+            rows.append(_single_point_row(run_id, metrics[where[0]], seq, where[0]))
+            continue
         points = [metrics[p] for p in where]
         steps = [m.step for m in points]
         rows.append(
