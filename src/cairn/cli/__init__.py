@@ -32,6 +32,7 @@ COMMANDS = {
     "gc": "cairn.cli.maintenance:gc",
     "init": "cairn.cli.maintenance:init",
     "runs": "cairn.cli.runs:runs",
+    "server": "cairn.cli.server:server",
     "sync": "cairn.cli.maintenance:sync",
 }
 

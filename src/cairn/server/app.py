@@ -1,0 +1,71 @@
+"""The application factory: one store per process, opened (and migrated) at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+
+from cairn import __version__
+from cairn.server import errors
+
+ENV_BACKEND = "CAIRN_SERVER_BACKEND_STORE_URI"
+ENV_ARTIFACTS = "CAIRN_SERVER_ARTIFACTS_DESTINATION"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """Where the server keeps metadata and artifacts."""
+
+    backend_store_uri: str
+    artifacts_destination: str | None = None
+
+    @classmethod
+    def from_env(cls) -> ServerSettings:
+        """Settings handed to worker processes through the environment."""
+        from cairn import config
+
+        uri = os.environ.get(ENV_BACKEND) or config.resolve().tracking_uri
+        return cls(uri, os.environ.get(ENV_ARTIFACTS) or None)
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """A FastAPI app serving ``settings``' store."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from cairn.store import open_store
+
+        app.state.store = open_store(
+            settings.backend_store_uri, artifact_root=settings.artifacts_destination
+        )
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(title="cairn", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.get("/health", response_class=PlainTextResponse)
+    async def health(request: Request) -> str:
+        """OK once the store is open."""
+        request.app.state.store.audit.head()
+        return "OK"
+
+    @app.get("/version")
+    async def version() -> dict[str, str]:
+        """The cairn version serving."""
+        return {"version": __version__}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn calls in each worker process."""
+    return create_app(ServerSettings.from_env())
