@@ -49,3 +49,16 @@ def iter_local_files(folder: Path) -> list[tuple[Path, str]]:
             ensure_inside(folder, full, "file")
             found.append((full, full.relative_to(folder).as_posix()))
     return sorted(found, key=lambda item: item[1])
+
+
+def file_facts(path: Path) -> dict[str, int | str]:
+    """Size and BLAKE3 digest of a local file, read in 1 MiB blocks."""
+    import blake3
+
+    digest = blake3.blake3()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return {"size": size, "blake3": digest.hexdigest()}

@@ -20,7 +20,6 @@ MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 256
-MAX_BATCH_METRICS = 10_000_000
 # Beyond this a timestamp is surely in microseconds or nanoseconds, not milliseconds.
 MAX_TIMESTAMP_MS = 10**14
 

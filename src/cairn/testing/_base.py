@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import atexit
+import contextlib
 import importlib.util
 import re
 import shutil
@@ -11,7 +12,7 @@ import socket
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -103,3 +104,38 @@ class Service(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class DatabaseServer(Service):
+    """A database service: its own server, or databases made on an external one.
+
+    Subclasses set ``external_url``, ``_admin`` (an admin connection or None) and ``_created``
+    (databases made on an external server), and implement :meth:`drop_database` and
+    :meth:`_shutdown` (stop the server they started and delete its folder).
+    """
+
+    external_url: str | None
+    _admin: Any
+    _created: list[str]
+
+    @abc.abstractmethod
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name``."""
+
+    @abc.abstractmethod
+    def _shutdown(self) -> None:
+        """Stop the server this object started, if any, and delete its files."""
+
+    def stop(self) -> None:
+        """Drop what we created on an external server, or stop and delete our own server."""
+        try:
+            if self.external_url:
+                for name in list(self._created):
+                    self.drop_database(name)
+        finally:
+            if self._admin is not None:
+                with contextlib.suppress(OSError):
+                    self._admin.close()
+                self._admin = None
+            self._shutdown()
+            self._stopped()

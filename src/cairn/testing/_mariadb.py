@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cairn.testing._base import (
-    Service,
+    DatabaseServer,
     check_name,
     free_port,
     has_module,
@@ -47,7 +46,7 @@ def find_mysql_server() -> Path | None:
     return _which(["mariadbd", "mysqld"])
 
 
-class MariaDBServer(Service):
+class MariaDBServer(DatabaseServer):
     """A throwaway MariaDB/MySQL server on 127.0.0.1 whose ``root`` has no password."""
 
     env_url = "CAIRN_TEST_MYSQL_URL"
@@ -198,23 +197,13 @@ class MariaDBServer(Service):
             if name in self._created:
                 self._created.remove(name)
 
-    def stop(self) -> None:
-        """Drop what we created on an external server, or stop and delete our server."""
-        try:
-            if self.external_url:
-                for name in list(self._created):
-                    self.drop_database(name)
-        finally:
-            if self._admin is not None:
-                with contextlib.suppress(OSError):
-                    self._admin.close()
-                self._admin = None
-            self._terminate()
-            if self.root is not None:
-                shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
-            self.port = None
-            self._stopped()
+    def _shutdown(self) -> None:
+        """Stop our server process and delete its folder."""
+        self._terminate()
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+        self.port = None
 
     def _terminate(self) -> None:
         """Shut the server process down: SIGTERM, then SIGKILL after 30 s."""

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cairn.testing._base import (
-    Service,
+    DatabaseServer,
     check_name,
     free_port,
     has_module,
@@ -47,7 +47,7 @@ def find_postgres_bin() -> Path | None:
     return None
 
 
-class PostgresCluster(Service):
+class PostgresCluster(DatabaseServer):
     """A throwaway PostgreSQL cluster on 127.0.0.1: trust auth, durability off, own temp dir."""
 
     env_url = "CAIRN_TEST_POSTGRES_URL"
@@ -175,20 +175,7 @@ class PostgresCluster(Service):
             if name in self._created:
                 self._created.remove(name)
 
-    def stop(self) -> None:
-        """Drop what we created on an external server, or stop and delete our cluster."""
-        try:
-            if self.external_url:
-                for name in list(self._created):
-                    self.drop_database(name)
-        finally:
-            if self._admin is not None:
-                self._admin.close()
-                self._admin = None
-            self._stop_cluster()
-            self._stopped()
-
-    def _stop_cluster(self) -> None:
+    def _shutdown(self) -> None:
         """Stop the postmaster (fast mode, else SIGKILL) and delete the folder."""
         if self.root is None:
             return

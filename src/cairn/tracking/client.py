@@ -14,6 +14,7 @@ import blake3
 
 from cairn import config
 from cairn.artifacts import ArtifactStore, open_artifact_store
+from cairn.artifacts.paths import file_facts, iter_local_files
 from cairn.entities import (
     Experiment,
     FileInfo,
@@ -222,31 +223,27 @@ class CairnClient:
         """The artifact store rooted at the run's artifact URI."""
         return open_artifact_store(self.get_run(run_id).info.artifact_uri)
 
-    def _record(self, run_id: str, store: ArtifactStore, paths: list[str]) -> None:
-        files = {}
-        for rel in paths:
-            data = store.read_bytes(rel)
-            files[rel] = {"size": len(data), "blake3": blake3.blake3(data).hexdigest()}
-        self.store.runs.record_artifacts(run_id, files)
-
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a local file into the run's artifacts (under ``artifact_path``)."""
-        store = self.artifact_store(run_id)
-        self._record(run_id, store, [store.log_file(local_path, artifact_path)])
+        rel = self.artifact_store(run_id).log_file(local_path, artifact_path)
+        self.store.runs.record_artifacts(run_id, {rel: file_facts(Path(local_path))})
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a local folder's files into the run's artifacts."""
-        store = self.artifact_store(run_id)
-        self._record(run_id, store, store.log_dir(local_dir, artifact_path))
+        written = self.artifact_store(run_id).log_dir(local_dir, artifact_path)
+        sources = [full for full, _ in iter_local_files(Path(local_dir))]
+        facts = {rel: file_facts(full) for rel, full in zip(written, sources, strict=True)}
+        self.store.runs.record_artifacts(run_id, facts)
 
     def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
         """Write bytes as one artifact file."""
-        store = self.artifact_store(run_id)
-        self._record(run_id, store, [store.log_bytes(data, artifact_file)])
+        rel = self.artifact_store(run_id).log_bytes(data, artifact_file)
+        facts = {"size": len(data), "blake3": blake3.blake3(data).hexdigest()}
+        self.store.runs.record_artifacts(run_id, {rel: facts})
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Write text as an artifact file."""

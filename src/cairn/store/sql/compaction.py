@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from cairn.store.sql import schema as t
 from cairn.store.sql.chunks import CHUNK_COLUMNS, merge, plan_compaction
-from cairn.store.sql.engine import Hot, insert_statement
+from cairn.store.sql.engine import Hot
+from cairn.store.sql.run_statements import INSERT_CHUNKS
 
 _CHUNK_SIZES = Hot(
     sa.select(t.metric_chunks.c.key, t.metric_chunks.c.chunk_seq, t.metric_chunks.c.n)
@@ -38,7 +39,6 @@ _DELETE_CHUNKS = Hot(
     .where(t.metric_chunks.c.run_uuid == sa.bindparam("run_id"))
     .where(t.metric_chunks.c.key == sa.bindparam("key"))
 )
-_INSERT_CHUNKS = insert_statement(t.metric_chunks, CHUNK_COLUMNS)
 
 
 def compact_run(conn: Connection, run_id: str) -> int:
@@ -54,6 +54,6 @@ def compact_run(conn: Connection, run_id: str) -> int:
         chunks = _CHUNKS_OF_KEY.execute(conn, {"run_id": run_id, "key": key})
         merged = [(run_id, key, *merge([chunks[i] for i in group])) for group in groups]
         _DELETE_CHUNKS.execute(conn, {"run_id": run_id, "key": key})
-        _INSERT_CHUNKS.executemany(conn, CHUNK_COLUMNS, merged)
+        INSERT_CHUNKS.executemany(conn, CHUNK_COLUMNS, merged)
         rewritten += 1
     return rewritten

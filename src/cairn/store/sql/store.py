@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -115,7 +114,3 @@ class SqlStore(Store):
     def __repr__(self) -> str:
         return f"SqlStore({self.uri!r})"
 
-
-def sqlite_uri_for(directory: str | os.PathLike[str]) -> str:
-    """The SQLite URI of the store kept in a ``.cairn`` folder."""
-    return f"sqlite:///{Path(directory).resolve() / 'cairn.db'}"
