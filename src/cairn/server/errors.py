@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cairn.errors import CairnError
 
@@ -56,7 +57,37 @@ def install(app: FastAPI) -> None:
             message = f"no endpoint {request.method} {request.url.path}"
         return error_response(code, message, exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response("INTERNAL_ERROR", "the server failed; see its log", 500)
+    app.add_middleware(ContainUnexpectedErrors)
+
+
+class ContainUnexpectedErrors:
+    """Answer an unexpected exception with a 500 and keep it from reaching the ASGI server.
+
+    An exception handler for ``Exception`` would run in Starlette's outermost middleware,
+    which re-raises after answering; the server then drops the connection, racing the
+    client's read of the answer. Catching here, inside, ends the request cleanly.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = error_response("INTERNAL_ERROR", "the server failed; see its log", 500)
+            await response(scope, receive, send)
