@@ -13,6 +13,8 @@ server answers with, and the ``exit_code`` the CLI exits with::
     ├── NotFound (LookupError)      RESOURCE_DOES_NOT_EXIST 404 exit 1
     ├── AlreadyExists               RESOURCE_ALREADY_EXISTS 409 exit 1
     ├── InvalidState                INVALID_STATE          400 exit 1
+    ├── Unauthenticated             UNAUTHENTICATED        401 exit 1 (no or bad credentials)
+    ├── PermissionDenied            PERMISSION_DENIED      403 exit 1
     ├── StoreError                  (the database or a backend failed)
     │   └── StoreBusy               TEMPORARILY_UNAVAILABLE 503 exit 1
     ├── ArtifactError               (the artifact backend failed)
@@ -40,8 +42,10 @@ __all__ = [
     "InvalidState",
     "NotFound",
     "ParamOverwrite",
+    "PermissionDenied",
     "StoreBusy",
     "StoreError",
+    "Unauthenticated",
     "did_you_mean",
     "error_from_code",
 ]
@@ -113,6 +117,20 @@ class InvalidState(CairnError):
 
     code = "INVALID_STATE"
     http_status = 400
+
+
+class Unauthenticated(CairnError):
+    """The request carries no credentials, or ones the server does not accept."""
+
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class PermissionDenied(CairnError):
+    """The caller is known but may not do this to this resource."""
+
+    code = "PERMISSION_DENIED"
+    http_status = 403
 
 
 class StoreError(CairnError):

@@ -48,9 +48,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
         finally:
             app.state.store.close()
 
+    from cairn.server import mlflow, v1
+
     app = FastAPI(title="cairn", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     errors.install(app)
+    app.include_router(v1.router)
+    app.include_router(mlflow.router)
 
     @app.get("/health", response_class=PlainTextResponse)
     async def health(request: Request) -> str:

@@ -12,8 +12,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from cairn.errors import StoreError
 
-HEAD_REVISION = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _head_revision() -> str:
+    # Revisions are numbered files (0001_initial.py, 0002_...) forming one straight chain.
+    return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+HEAD_REVISION = _head_revision()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,0 +1,5 @@
+"""tracking routes of the native API."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["tracking"])
