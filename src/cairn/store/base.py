@@ -394,6 +394,16 @@ class Store(abc.ABC):
     def default_artifact_root(self) -> str:
         """Where new experiments keep their artifacts unless they name a location."""
 
+    def artifact_store(self, artifact_uri: str, run_id: str) -> Any:
+        """Where a run's files are read and written: its artifact URI, opened directly.
+
+        A store that cannot reach the files itself (``RestStore``) returns one that goes
+        through the server's artifact proxy instead.
+        """
+        from cairn.artifacts import open_artifact_store
+
+        return open_artifact_store(artifact_uri)
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""

@@ -13,7 +13,7 @@ from typing import Any
 import blake3
 
 from cairn import config
-from cairn.artifacts import ArtifactStore, open_artifact_store
+from cairn.artifacts import ArtifactStore
 from cairn.artifacts.paths import file_facts, iter_local_files
 from cairn.entities import (
     Experiment,
@@ -221,7 +221,8 @@ class CairnClient:
 
     def artifact_store(self, run_id: str) -> ArtifactStore:
         """The artifact store rooted at the run's artifact URI."""
-        return open_artifact_store(self.get_run(run_id).info.artifact_uri)
+        info = self.get_run(run_id).info
+        return self.store.artifact_store(info.artifact_uri, info.run_id)  # type: ignore[no-any-return]
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

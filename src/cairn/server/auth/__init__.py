@@ -1,0 +1,1 @@
+"""Authentication and per-resource permissions for ``cairn server --auth``."""
