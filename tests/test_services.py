@@ -90,8 +90,8 @@ def test_mariadb_server_creates_databases() -> None:
     assert root is not None and not root.exists()
 
 
-def test_store_uri_is_an_empty_database(store_uri: str) -> None:
-    engine = sa.create_engine(store_uri)
+def test_store_uri_is_an_empty_database(sql_store_uri: str) -> None:
+    engine = sa.create_engine(sql_store_uri)
     try:
         assert sa.inspect(engine).get_table_names() == []
     finally:

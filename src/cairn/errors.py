@@ -63,8 +63,15 @@ class CairnError(Exception):
         self.message = message
 
     def to_dict(self) -> dict[str, str]:
-        """The JSON form used by the server and ``--json`` output."""
-        return {"error_code": self.code, "message": self.message}
+        """The JSON form used by the server and ``--json`` output.
+
+        ``error_type`` names the class when it is more precise than the code (for example
+        ``ParamOverwrite`` under ``INVALID_PARAMETER_VALUE``), so a client rebuilds it.
+        """
+        found: dict[str, str] = {"error_code": self.code, "message": self.message}
+        if type(self).__bases__[0] is not CairnError and type(self) is not CairnError:
+            found["error_type"] = type(self).__name__
+        return found
 
 
 class InvalidInput(CairnError, ValueError):
@@ -161,9 +168,13 @@ def _all_subclasses(cls: type[CairnError]) -> Iterable[type[CairnError]]:
         yield from _all_subclasses(sub)
 
 
-def error_from_code(code: str, message: str) -> CairnError:
-    """Rebuild the most general error class for a code received over the wire."""
+def error_from_code(code: str, message: str, error_type: str | None = None) -> CairnError:
+    """Rebuild an error received over the wire: its exact class when ``error_type`` names
+    one with that code, else the most general class for the code."""
     candidates: list[type[CairnError]] = [CairnError, *_all_subclasses(CairnError)]
+    for cls in candidates:
+        if cls.__name__ == error_type and cls.code == code:
+            return cls(message)
     for cls in candidates:
         if cls.code == code and cls.__bases__[0] is CairnError:
             return cls(message)

@@ -58,9 +58,7 @@ def test_join_equals_a_stable_sort_by_step(points):
 
 
 def test_merge_keeps_order_and_provenance():
-    rows = [
-        chunk_rows("r" * 32, [Metric("m", float(i), i, i)], seq=10 + i)[0] for i in range(5)
-    ]
+    rows = [chunk_rows("r" * 32, [Metric("m", float(i), i, i)], seq=10 + i)[0] for i in range(5)]
     merged = merge([(r[2], r[7], r[8], r[9], r[10], r[11]) for r in rows])
     seq, n, min_step, max_step, is_sorted, steps, timestamps, vals, seqs, positions = merged
     assert (seq, n, min_step, max_step, is_sorted) == (10, 5, 0, 4, True)

@@ -12,8 +12,8 @@ from cairn.store.sql.migrate import HEAD_REVISION, current_revision, upgrade
 from cairn.store.sql.schema import metadata
 
 
-def test_migrations_match_schema(store_uri):
-    engine = create_engine(store_uri)
+def test_migrations_match_schema(sql_store_uri):
+    engine = create_engine(sql_store_uri)
     upgrade(engine)
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)

@@ -274,14 +274,17 @@ def test_nested_run_records_parent(cairn_store, run_id):
     assert [r.info.run_id for r in found.items] == [child.info.run_id]
 
 
+SPOOL_ID = "5f" * 16
+
+
 def test_spool_mark_makes_replay_idempotent(cairn_store, run_id):
     batch = [Metric("m", float(i), i, i) for i in range(10)]
-    cairn_store.runs.log_batch(run_id, metrics=batch, spool=SpoolMark("s1", 100))
-    cairn_store.runs.log_batch(run_id, metrics=batch, spool=SpoolMark("s1", 100))
-    cairn_store.runs.log_batch(run_id, metrics=batch[:5], spool=SpoolMark("s1", 50))
+    cairn_store.runs.log_batch(run_id, metrics=batch, spool=SpoolMark(SPOOL_ID, 100))
+    cairn_store.runs.log_batch(run_id, metrics=batch, spool=SpoolMark(SPOOL_ID, 100))
+    cairn_store.runs.log_batch(run_id, metrics=batch[:5], spool=SpoolMark(SPOOL_ID, 50))
     assert len(cairn_store.runs.get_metric_history(run_id, "m")) == 10
-    assert cairn_store.runs.get_spool_offset("s1") == 100
-    cairn_store.runs.log_batch(run_id, metrics=batch[:1], spool=SpoolMark("s1", 110))
+    assert cairn_store.runs.get_spool_offset(SPOOL_ID) == 100
+    cairn_store.runs.log_batch(run_id, metrics=batch[:1], spool=SpoolMark(SPOOL_ID, 110))
     assert len(cairn_store.runs.get_metric_history(run_id, "m")) == 11
 
 
@@ -358,6 +361,9 @@ def test_keys_differing_only_in_case_are_distinct(cairn_store, run_id):
 
 def test_small_chunks_are_compacted_when_the_run_ends(cairn_store, run_id):
     import sqlalchemy as sa
+
+    if cairn_store.remote:
+        pytest.skip("counts SQL chunk rows; the SQL parameters cover the server's own store")
 
     from cairn.store.sql import schema as t
 

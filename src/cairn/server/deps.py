@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from cairn.store import Store
 
@@ -10,3 +12,6 @@ from cairn.store import Store
 def get_store(request: Request) -> Store:
     """The process's store, opened at start-up."""
     return request.app.state.store  # type: ignore[no-any-return]
+
+
+StoreDep = Annotated[Store, Depends(get_store)]

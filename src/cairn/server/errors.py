@@ -39,7 +39,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CairnError)
     async def cairn_error(_request: Request, exc: CairnError) -> JSONResponse:
-        return error_response(exc.code, exc.message, exc.http_status)
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,8 @@ _BUILTIN = {
     "postgres": "cairn.store.sql:SqlStore",
     "mysql": "cairn.store.sql:SqlStore",
     "mariadb": "cairn.store.sql:SqlStore",
+    "http": "cairn.store.rest:RestStore",
+    "https": "cairn.store.rest:RestStore",
 }
 
 

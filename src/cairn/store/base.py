@@ -242,6 +242,16 @@ class RunRepository(abc.ABC):
         clean_tags = [
             RunTag(v.validate_key(t.key, "tag"), v.validate_tag_value(t.key, t.value)) for t in tags
         ]
+        if spool is not None:
+            v.validate_spool_id(spool.spool_id)
+            if (
+                isinstance(spool.offset, bool)
+                or not isinstance(spool.offset, int)
+                or spool.offset < 0
+            ):
+                raise InvalidInput(
+                    f"spool offset must be a non-negative integer, got {spool.offset!r}"
+                )
         if not (clean_metrics or clean_params or clean_tags or spool):
             return
         self._log_batch(run_id, clean_metrics, clean_params, clean_tags, spool)
@@ -262,9 +272,24 @@ class RunRepository(abc.ABC):
         """Remove a tag; NotFound if the run has no such tag."""
         self._delete_tag(v.validate_run_id(run_id), v.validate_key(key, "tag"))
 
-    def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
-        """Every point of a metric, in step then timestamp order."""
-        return self._get_metric_history(v.validate_run_id(run_id), v.validate_key(key, "metric"))
+    def get_metric_history(
+        self, run_id: str, key: str, max_points: int | None = None
+    ) -> MetricHistory:
+        """Every point of a metric in step then timestamp order, or at most ``max_points``.
+
+        Thinned histories keep each bucket's lowest and highest point (for charts).
+        """
+        from cairn.store.downsample import check_max_points
+
+        run_id, key = v.validate_run_id(run_id), v.validate_key(key, "metric")
+        if max_points is None:
+            return self._get_metric_history(run_id, key)
+        return self._get_sampled_history(run_id, key, check_max_points(max_points))
+
+    def _get_sampled_history(self, run_id: str, key: str, max_points: int) -> MetricHistory:
+        from cairn.store.downsample import downsample
+
+        return downsample(self._get_metric_history(run_id, key), max_points)
 
     def search_runs(
         self,
@@ -298,7 +323,7 @@ class RunRepository(abc.ABC):
 
     def get_spool_offset(self, spool_id: str) -> int:
         """How many bytes of a spool file the store holds already (0 if none)."""
-        return self._get_spool_offset(spool_id)
+        return self._get_spool_offset(v.validate_spool_id(spool_id))
 
     def list_deleted_runs(self, older_than_ms: int | None = None) -> list[RunInfo]:
         """Deleted runs, optionally only those deleted before a time."""
@@ -385,6 +410,7 @@ class Store(abc.ABC):
 
     uri: str
     actor: str
+    remote: bool = False  # True when the store is behind a server (writes may be queued)
     experiments: ExperimentRepository
     runs: RunRepository
     audit: AuditRepository

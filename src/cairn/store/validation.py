@@ -152,6 +152,13 @@ def validate_run_id(run_id: object) -> str:
     return text
 
 
+def validate_spool_id(spool_id: object) -> str:
+    """A spool id: 32 lowercase hex characters, like a run id."""
+    if not isinstance(spool_id, str) or not _RUN_ID_RE.match(spool_id):
+        raise InvalidInput(f"spool id {spool_id!r} is not 32 lowercase hexadecimal characters")
+    return spool_id
+
+
 def validate_experiment_id(experiment_id: object) -> int:
     """An experiment id: a non-negative integer, given as int or decimal string."""
     text = str(experiment_id).strip()

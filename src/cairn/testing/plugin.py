@@ -3,8 +3,8 @@
 Loaded through the ``pytest11`` entry point, so cairn's tests and its users' tests share it.
 
 Session-scoped (one per xdist worker): ``postgres_cluster``, ``mariadb_server``, ``s3_server``.
-Per test: ``sqlite_uri``, ``store_uri`` (parametrized over sqlite, postgresql and mysql, each
-a fresh empty database), ``cairn_store``, ``populated_store`` and ``cairn_project``. A
+Per test: ``sqlite_uri``, ``sql_store_uri`` (SQL databases only), ``store_uri`` (parametrized over sqlite, postgresql, mysql and a
+live cairn server, each a fresh empty store), ``cairn_server`` (a live server's URL), ``cairn_store``, ``populated_store`` and ``cairn_project``. A
 fixture whose service is not installed skips the test, or fails it when
 ``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
 """
@@ -92,16 +92,14 @@ def sqlite_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/cairn.db"
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database for this test on SQLite, PostgreSQL and MySQL in turn."""
-    backend: str = request.param
+_SQL_BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("mysql", marks=pytest.mark.mysql),
+]
+
+
+def _sql_store_uri(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path}/cairn.db"
         return
@@ -110,6 +108,43 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = unique_database_name()
     yield server.create_database(name)
     server.drop_database(name)
+
+
+@pytest.fixture(params=_SQL_BACKENDS)
+def sql_store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty SQL database for this test on SQLite, PostgreSQL and MySQL in turn."""
+    yield from _sql_store_uri(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=[*_SQL_BACKENDS, "rest"])
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store for this test: SQLite, PostgreSQL, MySQL, and a cairn server.
+
+    ``rest`` is ``http://127.0.0.1:PORT`` of a live ``cairn server`` (on SQLite, with its
+    artifacts under the test's temp folder), so every store test also runs over HTTP.
+    """
+    if request.param == "rest":
+        yield from _rest_store_uri(tmp_path)
+    else:
+        yield from _sql_store_uri(request, request.param, tmp_path)
+
+
+def _rest_store_uri(tmp_path: Path) -> Iterator[str]:
+    try:
+        from cairn.testing.live_server import LiveServer
+    except ImportError as exc:
+        _unavailable(f"the server extra is not installed ({exc}): pip install 'cairn[server]'")
+    from cairn.server import ServerSettings
+
+    settings = ServerSettings(f"sqlite:///{tmp_path}/server.db", str(tmp_path / "artifacts"))
+    with LiveServer(settings) as server:
+        yield server.url
+
+
+@pytest.fixture
+def cairn_server(tmp_path: Path) -> Iterator[str]:
+    """The URL of a live ``cairn server`` on a fresh SQLite store in the test's temp folder."""
+    yield from _rest_store_uri(tmp_path)
 
 
 @pytest.fixture

@@ -65,16 +65,20 @@ def raise_for_error(response: httpx.Response) -> None:
     """Turn an error answer into the CairnError it stands for."""
     if response.is_success:
         return
+    error_type = None
     try:
         body = response.json()
         code, message = body["error_code"], body["message"]
-    except (ValueError, KeyError, TypeError):
+        error_type = body.get("error_type")
+    except (ValueError, KeyError, TypeError, AttributeError):
         code = "TEMPORARILY_UNAVAILABLE" if response.status_code >= 500 else "INTERNAL_ERROR"
-        message = f"{response.request.method} {response.request.url.path} answered " \
+        message = (
+            f"{response.request.method} {response.request.url.path} answered "
             f"{response.status_code}: {response.text[:200]}"
+        )
     if response.status_code >= 500 and code in ("INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE"):
         raise StoreError(f"the tracking server failed: {message}")
-    raise error_from_code(code, message)
+    raise error_from_code(code, message, error_type)
 
 
 def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
