@@ -104,6 +104,15 @@ class InvalidPath(InvalidInput):
 class ParamOverwrite(InvalidInput):
     """A param was logged again with a different value (params are immutable)."""
 
+    @classmethod
+    def of(cls, run_id: str, key: str, before: str, after: str) -> ParamOverwrite:
+        """The error for ``key`` of ``run_id`` changing from ``before`` to ``after``."""
+        return cls(
+            f"param {key!r} of run {run_id} is {before!r} already and cannot change to "
+            f"{after!r}: params are immutable. Start a new run, or log the new value under "
+            "another key"
+        )
+
 
 class NotFound(CairnError, LookupError):
     """The experiment, run, artifact or other resource does not exist."""

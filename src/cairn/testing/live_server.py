@@ -15,14 +15,17 @@ START_TIMEOUT_S = 30.0
 class LiveServer:
     """The app for ``settings`` served by uvicorn in a thread; ``url`` once started."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, port: int | None = None) -> None:
         import uvicorn
 
         self.settings = settings
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=free_port(), log_level="warning")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=port or free_port(), log_level="warning"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="cairn-live-server")
+        self.port = config.port
         self.url = f"http://127.0.0.1:{config.port}"
 
     def start(self) -> LiveServer:

@@ -2,8 +2,10 @@
 
 A thin layer over :class:`CairnClient`. The active runs live in a ``ContextVar`` (a stack:
 nested runs push), never in module globals. Metrics go through the run's durable spool
-(:mod:`cairn.tracking.spool`); params and tags are written at once so that a bad value
-fails at the call that logged it.
+(:mod:`cairn.tracking.spool`). On a local store params and tags are written at once, so a
+bad value fails at the call that logged it; on a remote server they are checked here and
+then spooled too, with the run's end, so that a server outage never blocks or fails the
+script (a param changed within this process still fails at once).
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ from cairn.entities import (
     RunTag,
     ViewType,
 )
-from cairn.errors import InvalidInput, InvalidState, NotFound
+from cairn.errors import InvalidInput, InvalidState, NotFound, ParamOverwrite
 from cairn.store import validation as v
 from cairn.tracking.client import CairnClient
-from cairn.tracking.spool import Spool, recover
+from cairn.tracking.spool import RunEnd, Spool, recover
 
 NOTE_TAG = "cairn.note.content"
 ENV_EXPERIMENT_NAME = "CAIRN_EXPERIMENT_NAME"
 ENV_EXPERIMENT_ID = "CAIRN_EXPERIMENT_ID"
 ENV_RUN_ID = "CAIRN_RUN_ID"
 ENV_SYSTEM_METRICS_INTERVAL = "CAIRN_SYSTEM_METRICS_INTERVAL"
+ENV_CLOSE_TIMEOUT = "CAIRN_SPOOL_CLOSE_TIMEOUT"
 
 
 class ActiveRun:
@@ -49,6 +52,7 @@ class ActiveRun:
         self._run = run
         self.spool = spool
         self.sampler = sampler
+        self.params: dict[str, str] = {}  # logged by this process (remote runs check here)
 
     @property
     def info(self):  # type: ignore[no-untyped-def]
@@ -282,6 +286,12 @@ def _finish(run: ActiveRun, status: str) -> None:
         _open_runs.remove(run)
     if run.sampler is not None:
         run.sampler.stop()
+    if run.client.store.remote:
+        # The end travels in the spool, after everything logged: a server that is down now
+        # gets it when it is back (next start of this project, or `cairn sync`).
+        run.spool.append([RunEnd(status, int(time.time() * 1000))])
+        run.spool.close(float(os.environ.get(ENV_CLOSE_TIMEOUT, "30")))
+        return
     run.spool.close()
     run.client.set_terminated(run.info.run_id, status)
 
@@ -392,9 +402,19 @@ def log_params(params: dict[str, Any]) -> None:
     from cairn.tracking.client import _as_text
 
     run = _ensure_run()
-    run.client.log_batch(
-        run.info.run_id, params=[Param(k, _as_text(val)) for k, val in params.items()]
-    )
+    batch = [Param(k, _as_text(val)) for k, val in params.items()]
+    if not run.client.store.remote:
+        run.client.log_batch(run.info.run_id, params=batch)
+        return
+    checked = [
+        Param(v.validate_key(p.key, "param"), v.validate_param_value(p.key, p.value)) for p in batch
+    ]
+    for param in checked:
+        before = run.params.get(param.key)
+        if before is not None and before != param.value:
+            raise ParamOverwrite.of(run.info.run_id, param.key, before, param.value)
+    run.spool.append(checked)
+    run.params.update((p.key, p.value) for p in checked)
 
 
 def set_tag(key: str, value: Any) -> None:
@@ -409,9 +429,16 @@ def set_tags(tags: dict[str, Any]) -> None:
     from cairn.tracking.client import _as_text
 
     run = _ensure_run()
-    run.client.log_batch(
-        run.info.run_id, tags=[RunTag(k, _as_text(val)) for k, val in tags.items()]
-    )
+    batch = [RunTag(k, _as_text(val)) for k, val in tags.items()]
+    if run.client.store.remote:
+        run.spool.append(
+            [
+                RunTag(v.validate_key(t.key, "tag"), v.validate_tag_value(t.key, t.value))
+                for t in batch
+            ]
+        )
+    else:
+        run.client.log_batch(run.info.run_id, tags=batch)
 
 
 def delete_tag(key: str) -> None:

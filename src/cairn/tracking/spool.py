@@ -7,6 +7,10 @@ batches; each batch carries the byte offset it reaches, which the store saves in
 transaction (:class:`cairn.store.base.SpoolMark`), so replaying a spool after a crash stores
 every record exactly once. The owner holds an exclusive ``flock`` on its file; a spool
 whose lock can be taken belongs to a dead process and is shipped by :func:`recover`.
+
+Records are metric points, and for runs on a remote server also params, tags and the run's
+end: the server may be down for a while, and logging must neither block nor fail the
+training script meanwhile. Shipping retries with back-off until the server answers.
 """
 
 from __future__ import annotations
@@ -16,34 +20,101 @@ import json
 import logging
 import os
 import threading
-import time
 import uuid
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
-from cairn.entities import Metric
-from cairn.errors import CairnError, InvalidState, NotFound, StoreError
+from cairn.entities import Metric, Param, RunTag
+from cairn.errors import CairnError, InvalidInput, InvalidState, NotFound, StoreError
 from cairn.store.base import SpoolMark, Store
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 SHIP_INTERVAL_S = 0.2
+FIRST_RETRY_DELAY_S = 0.05
+MAX_RETRY_DELAY_S = 5.0
 SUFFIX = ".spool"
 
 
-def _encode(metric: Metric) -> bytes:
-    return (
-        json.dumps(("m", metric.key, metric.value, metric.timestamp, metric.step)) + "\n"
-    ).encode()
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """The run ended with this status at this time (the last record of a remote run)."""
+
+    status: str
+    end_time: int
 
 
-def _decode(line: bytes) -> Metric | None:
+Record = Metric | Param | RunTag | RunEnd
+
+
+def _encode(record: Record) -> bytes:
+    if isinstance(record, Metric):
+        row: tuple = ("m", record.key, record.value, record.timestamp, record.step)
+    elif isinstance(record, Param):
+        row = ("p", record.key, record.value)
+    elif isinstance(record, RunTag):
+        row = ("t", record.key, record.value)
+    else:
+        row = ("e", record.status, record.end_time)
+    return (json.dumps(row) + "\n").encode()
+
+
+def _decode(line: bytes) -> Record | None:
     try:
-        kind, key, value, timestamp, step = json.loads(line)
-    except (ValueError, TypeError):
-        return None  # a torn last line from a crash mid-write: it was never acknowledged
-    return Metric(key, float(value), int(timestamp), int(step)) if kind == "m" else None
+        row = json.loads(line)
+        kind = row[0]
+        if kind == "m":
+            _, key, value, timestamp, step = row
+            return Metric(key, float(value), int(timestamp), int(step))
+        if kind == "p":
+            return Param(row[1], row[2])
+        if kind == "t":
+            return RunTag(row[1], row[2])
+        if kind == "e":
+            return RunEnd(row[1], int(row[2]))
+    except (ValueError, TypeError, IndexError):
+        pass  # a torn last line from a crash mid-write: it was never acknowledged
+    return None
+
+
+def ship(store: Store, run_id: str, spool_id: str, records: list[tuple[int, Record]]) -> None:
+    """Store records that end at the given offsets, in order, each batch with its spool mark.
+
+    A run's end is applied after everything before it, then its offset is marked; replaying
+    any part again changes nothing. A param the store refuses (logged with another value by
+    some other process) is dropped with a warning so the rest still lands.
+    """
+    batch: list[tuple[int, Record]] = []
+    for end, record in records:
+        if isinstance(record, RunEnd):
+            _ship_batch(store, run_id, spool_id, batch)
+            batch = []
+            store.runs.update_run_info(run_id, status=record.status, end_time=record.end_time)
+            store.runs.log_batch(run_id, spool=SpoolMark(spool_id, end))
+        else:
+            batch.append((end, record))
+            if len(batch) >= BATCH_SIZE:
+                _ship_batch(store, run_id, spool_id, batch)
+                batch = []
+    _ship_batch(store, run_id, spool_id, batch)
+
+
+def _ship_batch(store: Store, run_id: str, spool_id: str, batch: list[tuple[int, Record]]) -> None:
+    if not batch:
+        return
+    metrics = [r for _, r in batch if isinstance(r, Metric)]
+    params = [r for _, r in batch if isinstance(r, Param)]
+    tags = [r for _, r in batch if isinstance(r, RunTag)]
+    mark = SpoolMark(spool_id, batch[-1][0])
+    try:
+        store.runs.log_batch(run_id, metrics=metrics, params=params, tags=tags, spool=mark)
+    except InvalidInput as exc:
+        if not params:
+            raise
+        log.warning("cairn: params of run %s were refused (%s); storing the rest", run_id, exc)
+        store.runs.log_batch(run_id, metrics=metrics, tags=tags, spool=mark)
 
 
 class Spool:
@@ -58,30 +129,35 @@ class Spool:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._offset = 0
-        self._pending: deque[tuple[int, Metric]] = deque()
+        self._pending: deque[tuple[int, Record]] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
         self._closed = False
+        self._stop = False
+        self._halt = threading.Event()  # set when closing gives up: ends a retry's back-off
         self.error: CairnError | None = None
         self._thread = threading.Thread(
             target=self._ship_loop, name=f"cairn-spool-{run_id[:8]}", daemon=True
         )
         self._thread.start()
 
-    def append(self, metrics: list[Metric]) -> None:
+    def append(self, records: list[Record]) -> None:
         """Write records durably (kernel-side) and queue them for shipping."""
-        data = b"".join(_encode(m) for m in metrics)
+        lines = [_encode(r) for r in records]
         with self._lock:
             if self._closed:
                 raise InvalidState(f"the spool of run {self.run_id} is closed: the run has ended")
-            os.write(self._fd, data)
-            self._offset += len(data)
+            os.write(self._fd, b"".join(lines))
+            offset = self._offset
+            for line, record in zip(lines, records, strict=True):
+                offset += len(line)
+                self._pending.append((offset, record))
+            self._offset = offset
             self._idle.clear()
-            self._pending.append((self._offset, metrics))  # type: ignore[arg-type]
             size = len(self._pending)
-        if size >= 64:
+        if size >= BATCH_SIZE // 4:
             self._wake.set()
 
     def flush(self, timeout: float | None = 60.0) -> bool:
@@ -89,72 +165,77 @@ class Spool:
         self._wake.set()
         return self._idle.wait(timeout)
 
-    def close(self, timeout: float | None = 60.0) -> None:
-        """Ship what is left, stop the thread, and remove the file once all of it is stored."""
+    def close(self, timeout: float | None = 60.0) -> bool:
+        """Ship what is left (waiting at most ``timeout``), stop the thread, and remove the
+        file once all of it is stored; True if it was. What is not shipped stays in the file
+        for the next start or ``cairn sync``."""
         shipped = self.flush(timeout)
         with self._lock:
             self._closed = True
+            self._stop = not shipped
+        if self._stop:
+            self._halt.set()
         self._wake.set()
         self._thread.join(timeout=5)
-        if shipped and self.error is None:
+        done = shipped and self.error is None
+        if done:
             self.path.unlink(missing_ok=True)
         else:
             log.warning("cairn: %s was not fully shipped; `cairn sync` will ship it", self.path)
         os.close(self._fd)  # releases the flock
+        return done
 
-    def _take_batch(self) -> tuple[list[Metric], int] | None:
+    def _take_batch(self) -> list[tuple[int, Record]]:
         with self._lock:
-            if not self._pending:
-                return None
-            batch: list[Metric] = []
-            end = 0
-            while self._pending and len(batch) < BATCH_SIZE:
-                end, metrics = self._pending[0]
-                batch.extend(metrics)  # type: ignore[arg-type]
-                self._pending.popleft()
-            return batch, end
+            count = min(len(self._pending), BATCH_SIZE)
+            return [self._pending.popleft() for _ in range(count)]
 
-    def _requeue(self, batch: list[Metric], end: int) -> None:
+    def _requeue(self, batch: list[tuple[int, Record]]) -> None:
         with self._lock:
-            self._pending.appendleft((end, batch))  # type: ignore[arg-type]
+            self._pending.extendleft(reversed(batch))
 
     def _ship_loop(self) -> None:
-        delay = 0.05
+        delay = FIRST_RETRY_DELAY_S
         while True:
             self._wake.wait(SHIP_INTERVAL_S)
             self._wake.clear()
-            while (item := self._take_batch()) is not None:
-                batch, end = item
+            while batch := self._take_batch():
                 try:
-                    self.store.runs.log_batch(
-                        self.run_id, metrics=batch, spool=SpoolMark(self.spool_id, end)
-                    )
-                    delay = 0.05
+                    ship(self.store, self.run_id, self.spool_id, batch)
+                    if delay > FIRST_RETRY_DELAY_S:
+                        log.warning("cairn: shipping records of run %s resumed", self.run_id)
+                    delay = FIRST_RETRY_DELAY_S
                 except (StoreError, OSError) as exc:
-                    # Transient: keep the records and try again later.
-                    self._requeue(batch, end)
-                    log.warning(
-                        "cairn: shipping metrics of run %s failed (%s); retrying", self.run_id, exc
-                    )
-                    time.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    # Transient (the server is down, the database busy): keep the records and
+                    # try again later, backing off; records already stored are skipped on replay.
+                    self._requeue(batch)
+                    if delay == FIRST_RETRY_DELAY_S:
+                        log.warning(
+                            "cairn: shipping records of run %s failed (%s); they are safe in %s "
+                            "and shipping goes on retrying",
+                            self.run_id,
+                            exc,
+                            self.path,
+                        )
+                    self._halt.wait(delay)
+                    delay = min(delay * 2, MAX_RETRY_DELAY_S)
                     break
                 except CairnError as exc:
                     # The store refuses them (the run was deleted meanwhile): stop shipping; the
                     # records stay in the file for `cairn sync`.
                     self.error = exc
-                    log.warning("cairn: metrics of run %s cannot be stored: %s", self.run_id, exc)
+                    log.warning("cairn: records of run %s cannot be stored: %s", self.run_id, exc)
                     with self._lock:
                         self._pending.clear()
                     break
             with self._lock:
                 if not self._pending:
                     self._idle.set()
-                if self._closed and not self._pending:
+                if self._closed and (self._stop or not self._pending):
                     return
 
 
-def read_records(path: Path, offset: int) -> list[tuple[int, Metric]]:
+def read_records(path: Path, offset: int) -> list[tuple[int, Record]]:
     """The complete records of a spool file after ``offset``, each with the offset it ends at."""
     with path.open("rb") as handle:
         handle.seek(offset)
@@ -165,9 +246,9 @@ def read_records(path: Path, offset: int) -> list[tuple[int, Metric]]:
         if not line.endswith(b"\n"):
             break  # a torn last line was never acknowledged: leave it
         position += len(line)
-        metric = _decode(line)
-        if metric is not None:
-            records.append((position, metric))
+        record = _decode(line)
+        if record is not None:
+            records.append((position, record))
     return records
 
 
@@ -200,10 +281,7 @@ def recover(store: Store, directory: Path) -> dict[str, int]:
 def _ship_file(store: Store, path: Path, run_id: str, spool_id: str) -> int | None:
     records = read_records(path, store.runs.get_spool_offset(spool_id))
     try:
-        for i in range(0, len(records), BATCH_SIZE):
-            chunk = records[i : i + BATCH_SIZE]
-            mark = SpoolMark(spool_id, chunk[-1][0])
-            store.runs.log_batch(run_id, metrics=[m for _, m in chunk], spool=mark)
+        ship(store, run_id, spool_id, records)
     except (NotFound, InvalidState) as exc:
         log.warning("cairn: spool %s cannot be shipped: %s", path.name, exc)
         return None

@@ -89,11 +89,7 @@ def check_params(conn: Connection, run_id: str, params: list[Param]) -> list[Par
     existing = dict(SELECT_PARAMS.execute(conn, {"run_id": run_id}))
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
-            raise ParamOverwrite(
-                f"param {key!r} of run {run_id} is {existing[key]!r} already and cannot "
-                f"change to {value!r}: params are immutable. Start a new run, or log the "
-                "new value under another key"
-            )
+            raise ParamOverwrite.of(run_id, key, existing[key], value)
     return [Param(k, val) for k, val in wanted.items() if k not in existing]
 
 
