@@ -60,6 +60,10 @@ class ArtifactStore:
             ensure_inside(Path(self._root), Path(full), "artifact path")
         return full
 
+    def full_path(self, path: str | None = None) -> str:
+        """The path on ``self.fs`` of an artifact path, refused if it leaves the root."""
+        return self._full(clean_artifact_path(path))
+
     def uri_of(self, path: str = "") -> str:
         """The URI of a path under this root."""
         rel = clean_artifact_path(path)
