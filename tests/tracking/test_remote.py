@@ -116,3 +116,26 @@ def test_logging_goes_on_while_the_server_is_down(cairn_project, tmp_path, monke
         assert stored.data.tags["progress"] == "400"
         history = CairnClient().get_metric_history(run.info.run_id, "loss")
         assert list(history.steps) == list(range(500))
+
+
+def test_gc_through_the_server_frees_deleted_runs_files(remote, tmp_path):
+    from cairn.errors import NotFound
+    from cairn.tracking.gc import collect_garbage
+
+    client = CairnClient()
+    kept = client.create_run("0")
+    doomed = client.create_run("0")
+    for run in (kept, doomed):
+        client.log_bytes(run.info.run_id, b"x" * 1000, "data/blob.bin")
+    client.delete_run(doomed.info.run_id)
+    report = collect_garbage(client)
+    assert report.run_ids == [doomed.info.run_id] and report.bytes_freed == 1000
+    with pytest.raises(NotFound):
+        client.get_run(doomed.info.run_id)
+    assert client.read_artifact(kept.info.run_id, "data/blob.bin") == b"x" * 1000
+    leftovers = [
+        p
+        for p in (tmp_path / "artifacts").rglob("*")
+        if doomed.info.run_id in str(p) and p.is_file()
+    ]
+    assert leftovers == []

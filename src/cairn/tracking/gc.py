@@ -66,18 +66,28 @@ def _run_folder(info: RunInfo) -> str:
 
 def _free(uri: str, dry_run: bool) -> int:
     """Remove everything under ``uri``; return the bytes it held."""
-    store = open_artifact_store(uri)
+    return _empty(open_artifact_store(uri), dry_run)
+
+
+def _empty(store: ArtifactStore, dry_run: bool) -> int:
     size = _size(store)
     if not dry_run:
         store.delete_all()
     return size
 
 
+def _free_run(client: CairnClient, info: RunInfo, dry_run: bool) -> int:
+    """Remove a deleted run's files: directly, or through the server's proxy when remote."""
+    if client.store.remote:
+        return _empty(client.store.artifact_store(info.artifact_uri, info.run_id), dry_run)
+    return _free(_run_folder(info), dry_run)
+
+
 def _purge_run(client: CairnClient, info: RunInfo, report: GcReport, dry_run: bool) -> None:
     # Re-read: the run may have been restored since it was listed.
     if not dry_run and client.store.runs.get_run(info.run_id).info.lifecycle_stage != "deleted":
         return
-    report.bytes_freed += _free(_run_folder(info), dry_run)
+    report.bytes_freed += _free_run(client, info, dry_run)
     if not dry_run:
         client.store.runs.purge_run(info.run_id)
     report.run_ids.append(info.run_id)
@@ -124,6 +134,9 @@ def _free_experiment_files(
 ) -> int:
     """Remove the runs' folders, then the location unless the user chose it and it holds more."""
     location = exp.artifact_location.rstrip("/")
+    if client.store.remote:
+        # Only runs' files are reachable through the server; their folders go with them.
+        return sum(_free_run(client, info, dry_run) for info in infos)
     freed = 0
     inside: list[str] = []
     for info in infos:
