@@ -30,6 +30,7 @@ COMMANDS = {
     "db": "cairn.cli.maintenance:db",
     "experiments": "cairn.cli.experiments:experiments",
     "gc": "cairn.cli.maintenance:gc",
+    "import-mlflow": "cairn.cli.import_mlflow:import_mlflow",
     "init": "cairn.cli.maintenance:init",
     "runs": "cairn.cli.runs:runs",
     "server": "cairn.cli.server:server",
