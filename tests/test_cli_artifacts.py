@@ -60,7 +60,12 @@ def test_download_everything(run_id: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(dst)
     found = sorted(str(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file())
-    assert found == ["data/sample.csv", "model/config/params.json", "model/weights.bin", "readme.txt"]
+    assert found == [
+        "data/sample.csv",
+        "model/config/params.json",
+        "model/weights.bin",
+        "readme.txt",
+    ]
     assert (dst / "model/weights.bin").stat().st_size == 2048
 
 
@@ -68,7 +73,9 @@ def test_download_a_folder_and_a_file(run_id: str, tmp_path: Path) -> None:
     folder = cairn("artifacts", "download", run_id, "model", "-o", str(tmp_path / "a"))
     assert folder.stdout.strip() == str(tmp_path / "a" / "model")
     assert (tmp_path / "a/model/config/params.json").read_text() == "{}"
-    single = cairn("artifacts", "download", run_id, "model/config/params.json", "-o", str(tmp_path / "b"))
+    single = cairn(
+        "artifacts", "download", run_id, "model/config/params.json", "-o", str(tmp_path / "b")
+    )
     assert single.stdout.strip() == str(tmp_path / "b" / "params.json")
     assert (tmp_path / "b/params.json").is_file()
 

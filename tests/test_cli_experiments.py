@@ -41,7 +41,10 @@ def test_views_and_filter(client: CairnClient) -> None:
     client.create_experiment("keep")
     gone = client.create_experiment("gone")
     client.delete_experiment(gone)
-    names = lambda *a: {r["name"] for r in json.loads(cairn("experiments", "list", "--json", *a).stdout)}  # noqa: E731
+    def names(*a):
+        return {
+            r["name"] for r in json.loads(cairn("experiments", "list", "--json", *a).stdout)
+        }
     assert names() == {"Default", "keep"}
     assert names("--view", "deleted") == {"gone"}
     assert names("--view", "all") == {"Default", "keep", "gone"}

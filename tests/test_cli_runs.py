@@ -54,7 +54,9 @@ def test_list_table(runs: dict[str, str]) -> None:
     assert "\x1b[" not in out
 
 
-def test_status_is_coloured_on_a_terminal(runs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_is_coloured_on_a_terminal(
+    runs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -99,7 +101,9 @@ def test_unknown_experiment(runs: dict[str, str], client: CairnClient) -> None:
 
 
 def test_search(runs: dict[str, str]) -> None:
-    result = cairn("runs", "search", "--filter", "metrics.acc > 0.82 and params.lr = '0.01'", "--json")
+    result = cairn(
+        "runs", "search", "--filter", "metrics.acc > 0.82 and params.lr = '0.01'", "--json"
+    )
     assert result.exit_code == 0, result.output
     assert [r["run_name"] for r in json.loads(result.stdout)] == ["beta"]
     assert cairn("runs", "search").exit_code == 2  # --filter is required
@@ -161,7 +165,10 @@ def test_compare_json(runs: dict[str, str]) -> None:
     rows = {(r["kind"], r["key"]): r for r in data["rows"]}
     assert rows["params", "lr"]["differs"] is False
     assert rows["metrics", "acc"]["differs"] is True
-    assert rows["metrics", "acc"]["values"] == {runs["alpha"]: 0.8, runs["beta"]: pytest.approx(0.85)}
+    assert rows["metrics", "acc"]["values"] == {
+        runs["alpha"]: 0.8,
+        runs["beta"]: pytest.approx(0.85),
+    }
     assert rows["params", "model"]["missing_in"] == []
 
 

@@ -48,9 +48,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def collect(
-    cwd: Path, argv: list[str] | None = None, capture_packages: bool = False
-) -> RunContext:
+def collect(cwd: Path, argv: list[str] | None = None, capture_packages: bool = False) -> RunContext:
     return collect_run_context(
         argv=argv or ["train.py"], cwd=str(cwd), capture_packages=capture_packages
     )

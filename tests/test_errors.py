@@ -32,7 +32,9 @@ def test_errors_inherit_the_matching_builtin(cls, builtin, status):
 
 def test_round_trip_over_the_wire():
     sent = errors.NotFound("no run has id 'abc'")
-    received = errors.error_from_code(**{"code": sent.to_dict()["error_code"], "message": sent.message})
+    received = errors.error_from_code(
+        **{"code": sent.to_dict()["error_code"], "message": sent.message}
+    )
     assert type(received) is errors.NotFound and received.message == sent.message
     assert type(errors.error_from_code("SOMETHING_NEW", "m")) is errors.CairnError
 

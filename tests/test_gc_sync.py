@@ -176,7 +176,11 @@ def test_init_creates_the_project_folder(cairn_project: Path) -> None:
         folder = cairn_project / ".cairn"
         assert (folder / "cairn.db").is_file()
         assert tomllib.loads((folder / "config.toml").read_text()) == {}  # all commented out
-        assert (folder / ".gitignore").read_text().splitlines() == ["*", "!.gitignore", "!config.toml"]
+        assert (folder / ".gitignore").read_text().splitlines() == [
+            "*",
+            "!.gitignore",
+            "!config.toml",
+        ]
         (folder / "config.toml").write_text('artifact_root = "elsewhere"\n')
         again = cairn("init")
         assert again.exit_code == 0 and "Reinitialised" in again.stdout

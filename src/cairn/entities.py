@@ -16,15 +16,21 @@ from typing import Any, NamedTuple, overload
 
 __all__ = [
     "AuditEvent",
+    "DatasetInput",
     "Experiment",
     "FileInfo",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelStatus",
     "Metric",
     "MetricHistory",
+    "ModelMetric",
+    "ModelOutput",
     "Page",
     "Param",
     "Run",
     "RunData",
+    "RunIO",
     "RunInfo",
     "RunStatus",
     "RunTag",
@@ -277,3 +283,88 @@ class Page:
 
     def __getitem__(self, index: int) -> Any:
         return self.items[index]
+
+
+class LoggedModelStatus(enum.StrEnum):
+    """Where a logged model's upload stands."""
+
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+    @classmethod
+    def parse(cls, value: LoggedModelStatus | str) -> LoggedModelStatus:
+        """Accept the enum or its name in any case."""
+        if isinstance(value, LoggedModelStatus):
+            return value
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            from cairn.errors import InvalidInput
+
+            raise InvalidInput(
+                f"logged model status {value!r} is not one of PENDING, READY, FAILED"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMetric:
+    """A metric point recorded for a logged model, with the run and dataset it came from."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A model logged from a run (MLflow 3's logged model): its files live at ``artifact_location``."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    status: str
+    creation_time: int
+    last_update_time: int
+    source_run_id: str | None = None
+    model_type: str | None = None
+    status_message: str | None = None
+    lifecycle_stage: str = LifecycleStage.ACTIVE.value
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: list[ModelMetric] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    """A dataset a run read, described as MLflow describes it, with the input's tags."""
+
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput:
+    """A logged model a run produced, at a step of its training."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunIO:
+    """What a run read (datasets, logged models) and produced (logged models)."""
+
+    datasets: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[str] = field(default_factory=list)
+    model_outputs: list[ModelOutput] = field(default_factory=list)

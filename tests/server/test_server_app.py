@@ -62,7 +62,10 @@ def test_errors_have_one_shape_and_leak_nothing(client):
     for _ in range(20):  # the connection survives the 500: the same client asks again
         missing = client.get("/missing")
         assert missing.status_code == 404
-        assert missing.json() == {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no run has id 'x'"}
+        assert missing.json() == {
+            "error_code": "RESOURCE_DOES_NOT_EXIST",
+            "message": "no run has id 'x'",
+        }
         boom = client.get("/boom")
         assert boom.status_code == 500
         assert boom.json()["error_code"] == "INTERNAL_ERROR"

@@ -20,7 +20,9 @@ def test_the_issue_example(project):
     cairn.set_experiment("churn")
     seeds = cairn.seed_everything(42)
     assert seeds["python"] == 42
-    with cairn.start_run(run_name="rf-baseline", tags={"team": "growth"}, description="first try") as run:
+    with cairn.start_run(
+        run_name="rf-baseline", tags={"team": "growth"}, description="first try"
+    ) as run:
         cairn.log_params({"n_estimators": 100, "max_depth": 8})
         for step in range(100):
             cairn.log_metric("loss", 1 / (step + 1), step=step)

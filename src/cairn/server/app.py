@@ -11,18 +11,24 @@ from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
 from cairn import __version__
-from cairn.server import errors
+from cairn.server import errors, limits
 
 ENV_BACKEND = "CAIRN_SERVER_BACKEND_STORE_URI"
 ENV_ARTIFACTS = "CAIRN_SERVER_ARTIFACTS_DESTINATION"
+ENV_AUTH = "CAIRN_SERVER_AUTH"
+ENV_DEFAULT_PERMISSION = "CAIRN_SERVER_DEFAULT_PERMISSION"
+ENV_CORS_ORIGINS = "CAIRN_SERVER_CORS_ORIGINS"
 
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
-    """Where the server keeps metadata and artifacts."""
+    """Where the server keeps metadata and artifacts, and whether it checks credentials."""
 
     backend_store_uri: str
     artifacts_destination: str | None = None
+    auth: bool = False
+    default_permission: str = "READ"
+    cors_origins: tuple[str, ...] = ()  # none: browsers on other origins get no CORS headers
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -30,7 +36,25 @@ class ServerSettings:
         from cairn import config
 
         uri = os.environ.get(ENV_BACKEND) or config.resolve().tracking_uri
-        return cls(uri, os.environ.get(ENV_ARTIFACTS) or None)
+        return cls(
+            uri,
+            os.environ.get(ENV_ARTIFACTS) or None,
+            auth=os.environ.get(ENV_AUTH, "") == "1",
+            default_permission=os.environ.get(ENV_DEFAULT_PERMISSION) or "READ",
+            cors_origins=tuple(o for o in os.environ.get(ENV_CORS_ORIGINS, "").split(",") if o),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes :meth:`from_env` rebuild these settings."""
+        env = {
+            ENV_BACKEND: self.backend_store_uri,
+            ENV_AUTH: "1" if self.auth else "0",
+            ENV_DEFAULT_PERMISSION: self.default_permission,
+            ENV_CORS_ORIGINS: ",".join(self.cors_origins),
+        }
+        if self.artifacts_destination:
+            env[ENV_ARTIFACTS] = self.artifacts_destination
+        return env
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -55,6 +79,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(mlflow.router)
+    if settings.auth:
+        from cairn.server import auth
+
+        auth.install(app, settings.default_permission)
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(limits.LimitBodies)  # outermost: bodies are bounded before auth reads them
 
     @app.get("/health", response_class=PlainTextResponse)
     async def health(request: Request) -> str:

@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cairn.entities import (
     AuditEvent,
+    DatasetInput,
     Experiment,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
     MetricHistory,
+    ModelMetric,
+    ModelOutput,
     Page,
     Param,
     Run,
     RunInfo,
+    RunIO,
     RunTag,
     ViewType,
 )
 from cairn.errors import InvalidInput
+from cairn.store import model_validation as mv
 from cairn.store import validation as v
 
 MAX_RESULTS_LIMIT = 50_000
@@ -291,6 +298,27 @@ class RunRepository(abc.ABC):
 
         return downsample(self._get_metric_history(run_id, key), max_points)
 
+    def get_latest_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, Metric]]:
+        """The point behind each value of ``Run.data.metrics`` (with its step and timestamp),
+        per run; runs that do not exist map to no metrics."""
+        return self._get_latest_metrics([v.validate_run_id(r) for r in run_ids])
+
+    def _get_latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, Metric]]:
+        """From the histories; a backend holding the latest points overrides this."""
+        from cairn.errors import NotFound
+
+        found: dict[str, dict[str, Metric]] = {}
+        for run_id in run_ids:
+            try:
+                keys = list(self._get_run(run_id).data.metrics)
+            except NotFound:
+                keys = []
+            found[run_id] = {
+                k: max(self._get_metric_history(run_id, k), key=lambda m: (m.step, m.timestamp))
+                for k in keys
+            }
+        return found
+
     def search_runs(
         self,
         experiment_ids: Sequence[str | int],
@@ -414,6 +442,8 @@ class Store(abc.ABC):
     experiments: ExperimentRepository
     runs: RunRepository
     audit: AuditRepository
+    logged_models: LoggedModelRepository
+    run_io: RunIORepository
 
     @property
     @abc.abstractmethod
@@ -439,3 +469,189 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LoggedModelRepository(abc.ABC):
+    """Logged models (MLflow 3): a model logged from a run, with its own files, tags, params
+    and metrics. ``get`` hides deleted models unless asked; writes to them are InvalidState."""
+
+    def create_logged_model(
+        self,
+        experiment_id: str | int,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING logged model in an active experiment (a name is generated if none)."""
+        return self._create_logged_model(
+            v.validate_experiment_id(experiment_id),
+            mv.optional_text(name, "logged model name", mv.MAX_MODEL_NAME_LENGTH),
+            v.validate_run_id(source_run_id) if source_run_id else None,
+            mv.optional_text(model_type, "model type", mv.MAX_MODEL_TYPE_LENGTH),
+            mv.model_tags(tags or {}),
+            mv.model_params(params or {}),
+        )
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The logged model; NotFound if missing, or deleted unless ``allow_deleted``."""
+        return self._get_logged_model(mv.validate_model_id(model_id), bool(allow_deleted))
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str | int],
+        filter_string: str | None = None,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        datasets: Sequence[tuple[str, str | None]] = (),
+    ) -> Page:
+        """A page of active logged models matching a filter on attributes, tags, params and
+        metrics (``datasets``: only metrics of these (name, digest or None) count)."""
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [experiment_ids]
+        clean_datasets = [
+            (
+                mv.text(name, "dataset name", mv.MAX_DATASET_NAME_LENGTH),
+                mv.optional_text(digest, "dataset digest", mv.MAX_DATASET_DIGEST_LENGTH),
+            )
+            for name, digest in datasets
+        ]
+        return self._search_logged_models(
+            [v.validate_experiment_id(e) for e in experiment_ids],
+            filter_string,
+            _check_max_results(max_results),
+            list(order_by or []),
+            page_token,
+            clean_datasets,
+        )
+
+    def finalize_logged_model(
+        self, model_id: str, status: LoggedModelStatus | str, status_message: str | None = None
+    ) -> LoggedModel:
+        """Set a logged model's status (READY once its files are uploaded, or FAILED)."""
+        return self._finalize_logged_model(
+            mv.validate_model_id(model_id),
+            LoggedModelStatus.parse(status).value,
+            mv.optional_text(status_message, "status message", mv.MAX_STATUS_MESSAGE_LENGTH),
+        )
+
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, Any]) -> None:
+        """Set (or overwrite) tags of a logged model."""
+        clean = mv.model_tags(tags)
+        if clean:
+            self._set_logged_model_tags(mv.validate_model_id(model_id), clean)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag; NotFound if the model has no such tag."""
+        self._delete_logged_model_tag(
+            mv.validate_model_id(model_id), v.validate_key(key, "logged model tag")
+        )
+
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, Any]) -> None:
+        """Log params (the same value again is fine, another value is ParamOverwrite)."""
+        clean = mv.model_params(params)
+        if clean:
+            self._log_logged_model_params(mv.validate_model_id(model_id), clean)
+
+    def log_logged_model_metrics(self, model_id: str, metrics: Sequence[ModelMetric]) -> None:
+        """Record metric points of a logged model (a point already recorded is kept once)."""
+        clean = [mv.model_metric(m) for m in metrics]
+        if clean:
+            self._log_logged_model_metrics(mv.validate_model_id(model_id), clean)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft-delete a logged model; InvalidState if it is deleted already."""
+        self._delete_logged_model(mv.validate_model_id(model_id))
+
+    def record_logged_model_artifacts(
+        self, model_id: str, files: dict[str, dict[str, Any]]
+    ) -> None:
+        """Note in the audit trail that files (path -> size and digest) were stored for a model."""
+        from cairn.artifacts.paths import clean_artifact_path
+
+        clean = {clean_artifact_path(path): dict(meta) for path, meta in files.items()}
+        if clean:
+            self._record_logged_model_artifacts(mv.validate_model_id(model_id), clean)
+
+    @abc.abstractmethod
+    def _create_logged_model(
+        self,
+        experiment_id: int,
+        name: str | None,
+        source_run_id: str | None,
+        model_type: str | None,
+        tags: dict[str, str],
+        params: dict[str, str],
+    ) -> LoggedModel: ...
+    @abc.abstractmethod
+    def _get_logged_model(self, model_id: str, allow_deleted: bool) -> LoggedModel: ...
+    @abc.abstractmethod
+    def _search_logged_models(
+        self,
+        experiment_ids: list[int],
+        filter_string: str | None,
+        max_results: int,
+        order_by: list[str],
+        page_token: str | None,
+        datasets: list[tuple[str, str | None]],
+    ) -> Page: ...
+    @abc.abstractmethod
+    def _finalize_logged_model(
+        self, model_id: str, status: str, status_message: str | None
+    ) -> LoggedModel: ...
+    @abc.abstractmethod
+    def _set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None: ...
+    @abc.abstractmethod
+    def _delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+    @abc.abstractmethod
+    def _log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None: ...
+    @abc.abstractmethod
+    def _log_logged_model_metrics(self, model_id: str, metrics: list[ModelMetric]) -> None: ...
+    @abc.abstractmethod
+    def _delete_logged_model(self, model_id: str) -> None: ...
+    @abc.abstractmethod
+    def _record_logged_model_artifacts(
+        self, model_id: str, files: dict[str, dict[str, Any]]
+    ) -> None: ...
+
+
+class RunIORepository(abc.ABC):
+    """What runs read and produced: datasets and logged models (MLflow's run inputs/outputs)."""
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[str] = (),
+    ) -> None:
+        """Record datasets and logged models a run read; one already recorded (a dataset of
+        the same name and digest, the same model) keeps what was logged first."""
+        clean_datasets = [mv.dataset_input(d) for d in datasets]
+        clean_models = [mv.validate_model_id(m) for m in models]
+        if clean_datasets or clean_models:
+            self._log_inputs(v.validate_run_id(run_id), clean_datasets, clean_models)
+
+    def log_outputs(self, run_id: str, models: Sequence[ModelOutput]) -> None:
+        """Record logged models a run produced; a model recorded already keeps its first step."""
+        clean = mv.model_outputs(models)
+        if clean:
+            self._log_outputs(v.validate_run_id(run_id), clean)
+
+    def get_run_io(self, run_id: str) -> RunIO:
+        """A run's inputs and outputs; NotFound if the run does not exist."""
+        return self._get_run_io(v.validate_run_id(run_id))
+
+    def get_runs_io(self, run_ids: Sequence[str]) -> dict[str, RunIO]:
+        """The inputs and outputs of many runs at once (runs with none map to an empty RunIO)."""
+        return self._get_runs_io([v.validate_run_id(r) for r in run_ids])
+
+    @abc.abstractmethod
+    def _log_inputs(self, run_id: str, datasets: list[DatasetInput], models: list[str]) -> None: ...
+    @abc.abstractmethod
+    def _log_outputs(self, run_id: str, models: list[ModelOutput]) -> None: ...
+    @abc.abstractmethod
+    def _get_run_io(self, run_id: str) -> RunIO: ...
+    @abc.abstractmethod
+    def _get_runs_io(self, run_ids: list[str]) -> dict[str, RunIO]: ...

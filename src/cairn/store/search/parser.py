@@ -30,7 +30,9 @@ __all__ = [
     "parse_experiment_filter",
     "parse_experiment_order_by",
     "parse_filter",
+    "parse_filter_with",
     "parse_order_by",
+    "parse_order_by_with",
 ]
 
 KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "ASC", "DESC"})
@@ -253,3 +255,13 @@ def parse_experiment_filter(text: str | None) -> Expr | None:
 def parse_experiment_order_by(items: list[str] | None) -> list[OrderKey]:
     """Parse experiment order-by items (name, experiment_id, creation_time, last_update_time)."""
     return _parse_order(items, EXPERIMENTS)
+
+
+def parse_filter_with(text: str | None, schema: Schema) -> Expr | None:
+    """Parse a filter string for another searchable kind, described by its ``schema``."""
+    return _parse(text, schema)
+
+
+def parse_order_by_with(items: list[str] | None, schema: Schema) -> list[OrderKey]:
+    """Parse order-by items for another searchable kind, described by its ``schema``."""
+    return _parse_order(items, schema)

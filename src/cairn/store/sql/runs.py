@@ -29,7 +29,7 @@ from cairn.store.sql.chunks import history_from_chunks
 from cairn.store.sql.compaction import compact_run
 from cairn.store.sql.engine import read_connection, run_write
 from cairn.store.sql.run_batches import write_batch
-from cairn.store.sql.run_reads import entity, info, load_runs, require_run
+from cairn.store.sql.run_reads import entity, info, load_runs, read_value, require_run
 from cairn.store.sql.run_statements import (
     ACTIVE,
     DELETED,
@@ -41,6 +41,7 @@ from cairn.store.sql.run_statements import (
     RUN_INSERT_COLUMNS,
     SELECT_EXPERIMENT,
     SELECT_HISTORY,
+    SELECT_LATEST,
     TERMINATE_RUN,
 )
 from cairn.store.validation import new_run_id
@@ -255,6 +256,16 @@ class SqlRunRepository(RunRepository):
             if not rows:
                 require_run(conn, run_id)
         return history_from_chunks(key, rows)
+
+    def _get_latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, Metric]]:
+        found: dict[str, dict[str, Metric]] = {run_id: {} for run_id in run_ids}
+        with read_connection(self._engine) as conn:
+            for run_id in run_ids:
+                for key, step, timestamp, value, is_nan in SELECT_LATEST.execute(
+                    conn, {"run_id": run_id}
+                ):
+                    found[run_id][key] = Metric(key, read_value(value, is_nan), timestamp, step)
+        return found
 
     def _search_runs(
         self,

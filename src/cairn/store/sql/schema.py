@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 
@@ -210,3 +211,186 @@ spool_progress = Table(
 )
 
 GENESIS_HASH = "0" * 64
+
+# Server authentication (``cairn server --auth``). Passwords and API tokens are stored only as
+# hashes; a token keeps its first characters (``prefix``) in clear so that listings can name it.
+auth_users = Table(
+    "auth_users",
+    metadata,
+    Column("user_id", RowId, primary_key=True, autoincrement=True),
+    Column("username", String(256), nullable=False, unique=True),
+    Column("password_hash", String(512), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    Column("token_id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        RowId,
+        ForeignKey("auth_users.user_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(256), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("expiry_time", BigInteger, nullable=True),
+    Column("revoked_time", BigInteger, nullable=True),
+    Index("ix_auth_tokens_user_id", "user_id"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# One explicit grant per (user, resource): ``resource_type`` is "experiment" (``resource_id`` the
+# experiment id) or "registered_model" (``resource_id`` the model name).
+auth_permissions = Table(
+    "auth_permissions",
+    metadata,
+    Column(
+        "user_id",
+        RowId,
+        ForeignKey("auth_users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("resource_type", String(32), primary_key=True),
+    Column("resource_id", String(256), primary_key=True),
+    Column("permission", String(16), nullable=False),
+    Index("ix_auth_permissions_resource", "resource_type", "resource_id"),
+    **MYSQL,
+)
+
+# Logged models (MLflow 3's): a model logged from a run, its files under
+# ``<experiment artifact location>/models/<model_id>/artifacts``.
+ModelId = String(64)
+# Dataset descriptions run to MiBs (schemas, profiles); MySQL's TEXT stops at 64 KiB.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", ModelId, primary_key=True),
+    Column(
+        "experiment_id",
+        RowId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(256), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_message", Text, nullable=True),
+    Column("model_type", String(256), nullable=True),
+    Column("source_run_uuid", String(32), nullable=True),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Column("deleted_time", BigInteger, nullable=True),
+    Index(
+        "ix_logged_models_experiment_stage_created",
+        "experiment_id",
+        "lifecycle_stage",
+        "creation_time",
+    ),
+    Index("ix_logged_models_source_run", "source_run_uuid"),
+    **MYSQL,
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column(
+        "model_id",
+        ModelId,
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
+    **MYSQL,
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column(
+        "model_id",
+        ModelId,
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
+    **MYSQL,
+)
+
+# Metric points of a logged model, with the run and dataset each came from (values stored as
+# in ``latest_metrics``: NaN flagged, infinities as the largest doubles).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("metric_id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "model_id",
+        ModelId,
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Double(), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_uuid", String(32), nullable=True),
+    Column("dataset_name", String(500), nullable=True),
+    Column("dataset_digest", String(36), nullable=True),
+    Index("ix_logged_model_metrics_model_key", "model_id", "key"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# Datasets a run read, described as MLflow describes them; ``tags`` is the input's tags as a
+# JSON object. One row per (run, name, digest): the first logging wins, as in MLflow.
+run_dataset_inputs = Table(
+    "run_dataset_inputs",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("dataset_name", String(500), nullable=False),
+    Column("dataset_digest", String(36), nullable=False),
+    Column("source_type", String(64), nullable=False),
+    Column("source", LongText, nullable=False),
+    Column("dataset_schema", LongText, nullable=True),
+    Column("profile", LongText, nullable=True),
+    Column("tags", Text, nullable=False),
+    UniqueConstraint("run_uuid", "dataset_name", "dataset_digest"),
+    **MYSQL,
+)
+
+# Logged models a run read (``direction`` "input") or produced ("output", at ``step``).
+run_model_links = Table(
+    "run_model_links",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "model_id",
+        ModelId,
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("direction", String(8), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Index("ix_run_model_links_model", "model_id"),
+    **MYSQL,
+)

@@ -13,9 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from cairn.store.base import Store, now_ms
 from cairn.store.sql import schema as t
 from cairn.store.sql.audit import SqlAuditRepository, append_event
+from cairn.store.sql.auth import SqlAuthRepository
 from cairn.store.sql.engine import create_engine, run_write
 from cairn.store.sql.experiments import SqlExperimentRepository
+from cairn.store.sql.logged_models import SqlLoggedModelRepository
 from cairn.store.sql.migrate import upgrade
+from cairn.store.sql.run_io import SqlRunIORepository
 from cairn.store.sql.runs import SqlRunRepository
 
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -54,6 +57,9 @@ class SqlStore(Store):
         self.experiments = SqlExperimentRepository(self._engine, self._artifact_root, self.actor)
         self.runs = SqlRunRepository(self._engine, self.actor)
         self.audit = SqlAuditRepository(self._engine)
+        self.logged_models = SqlLoggedModelRepository(self._engine, self.actor)
+        self.run_io = SqlRunIORepository(self._engine, self.actor)
+        self.auth = SqlAuthRepository(self._engine, self.actor)
         self._ensure_default_experiment()
 
     @property
@@ -113,4 +119,3 @@ class SqlStore(Store):
 
     def __repr__(self) -> str:
         return f"SqlStore({self.uri!r})"
-

@@ -1,0 +1,180 @@
+"""The one table of what every route needs when the server runs with ``--auth``.
+
+Keys are ``(method, path template)`` exactly as the routes declare them; a route missing
+here is refused (403), and a test walks the app's routes to keep the table complete.
+READ is for get, list, search and download; EDIT for log, update, upload and tags;
+MANAGE for delete, restore, rename, purge and granting. Listings that span experiments
+are open to every signed-in user and narrowed by the routes (``visible_experiment_ids``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cairn.server.auth.access import Resource
+from cairn.server.auth.policy import ADMIN, PUBLIC, SIGNED_IN, Rule, both, edit, manage, read
+from cairn.server.auth.resolvers import (
+    experiment,
+    experiment_named,
+    logged_model,
+    mlflow_artifact_path,
+    registered_model,
+    run,
+    token_owner,
+    upload,
+    user,
+)
+
+
+def created_experiment(answer: Any) -> Resource | None:
+    """The experiment a create (or get-or-create) answer names."""
+    if isinstance(answer, dict):
+        found = answer.get("experiment_id")
+        if found is None and isinstance(answer.get("experiment"), dict):
+            found = answer["experiment"].get("experiment_id")
+        if found is not None:
+            return ("experiment", str(found))
+    return None
+
+
+EXPERIMENT = experiment("experiment_id")
+RUN = run("run_id", "run_uuid")
+UPLOAD = upload("upload_id")
+LOGGED_MODEL = logged_model("model_id")
+PROXIED = mlflow_artifact_path("artifact_path")
+SELF = user("username")
+# Either resource, as the account API names them; the route demands exactly one.
+GRANTED = (
+    experiment("experiment_id", optional=True),
+    registered_model("registered_model_name", optional=True),
+)
+
+NATIVE = "/api/v1"
+MLFLOW = "/api/2.0/mlflow"
+PROXY = "/api/2.0/mlflow-artifacts"
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/version"): SIGNED_IN,
+    # FastAPI's API documentation
+    ("GET", "/openapi.json"): SIGNED_IN,
+    ("GET", "/docs"): SIGNED_IN,
+    ("GET", "/docs/oauth2-redirect"): SIGNED_IN,
+    ("GET", "/redoc"): SIGNED_IN,
+    # native API: the store, spools, the audit trail
+    ("GET", f"{NATIVE}/store"): SIGNED_IN,
+    ("GET", f"{NATIVE}/spools/{{spool_id}}"): SIGNED_IN,
+    ("GET", f"{NATIVE}/audit/events"): ADMIN,
+    ("GET", f"{NATIVE}/audit/head"): ADMIN,
+    # native API: experiments
+    ("POST", f"{NATIVE}/experiments"): Rule(
+        creates=created_experiment, admin_fields=("artifact_location",)
+    ),
+    ("POST", f"{NATIVE}/experiments/get-or-create"): read(
+        experiment_named("name"), creates=created_experiment
+    ),
+    ("GET", f"{NATIVE}/experiments/by-name"): read(experiment_named("name")),
+    ("POST", f"{NATIVE}/experiments/search"): SIGNED_IN,
+    ("GET", f"{NATIVE}/experiments/deleted"): SIGNED_IN,
+    ("GET", f"{NATIVE}/experiments/{{experiment_id}}"): read(EXPERIMENT),
+    ("PATCH", f"{NATIVE}/experiments/{{experiment_id}}"): manage(EXPERIMENT),
+    ("DELETE", f"{NATIVE}/experiments/{{experiment_id}}"): manage(EXPERIMENT),
+    ("POST", f"{NATIVE}/experiments/{{experiment_id}}/restore"): manage(EXPERIMENT),
+    ("POST", f"{NATIVE}/experiments/{{experiment_id}}/tags"): edit(EXPERIMENT),
+    ("POST", f"{NATIVE}/experiments/{{experiment_id}}/purge"): manage(EXPERIMENT),
+    # native API: runs
+    ("POST", f"{NATIVE}/runs"): both(edit(EXPERIMENT), read(run("parent_run_id", optional=True))),
+    ("POST", f"{NATIVE}/runs/search"): read(experiment("experiment_ids", optional=True)),
+    ("GET", f"{NATIVE}/runs/deleted"): SIGNED_IN,
+    ("GET", f"{NATIVE}/runs/{{run_id}}"): read(RUN),
+    ("PATCH", f"{NATIVE}/runs/{{run_id}}"): edit(RUN),
+    ("DELETE", f"{NATIVE}/runs/{{run_id}}"): manage(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/restore"): manage(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/purge"): manage(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/batch"): edit(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/tags/delete"): edit(RUN),
+    ("GET", f"{NATIVE}/runs/{{run_id}}/metrics/history"): read(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/artifact-records"): edit(RUN),
+    # native API: the artifact proxy and its resumable uploads
+    ("GET", f"{NATIVE}/runs/{{run_id}}/artifacts"): read(RUN),
+    ("GET", f"{NATIVE}/runs/{{run_id}}/artifacts/files/{{path:path}}"): read(RUN),
+    ("PUT", f"{NATIVE}/runs/{{run_id}}/artifacts/files/{{path:path}}"): edit(RUN),
+    ("DELETE", f"{NATIVE}/runs/{{run_id}}/artifacts"): manage(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/artifacts/uploads"): edit(RUN),
+    ("GET", f"{NATIVE}/artifact-uploads/{{upload_id}}"): edit(UPLOAD),
+    ("PUT", f"{NATIVE}/artifact-uploads/{{upload_id}}/parts/{{index}}"): edit(UPLOAD),
+    ("POST", f"{NATIVE}/artifact-uploads/{{upload_id}}/complete"): edit(UPLOAD),
+    ("DELETE", f"{NATIVE}/artifact-uploads/{{upload_id}}"): edit(UPLOAD),
+    # MLflow's tracking API
+    ("POST", f"{MLFLOW}/experiments/create"): Rule(
+        creates=created_experiment, admin_fields=("artifact_location",)
+    ),
+    ("GET", f"{MLFLOW}/experiments/get"): read(EXPERIMENT),
+    ("GET", f"{MLFLOW}/experiments/get-by-name"): read(experiment_named("experiment_name")),
+    ("POST", f"{MLFLOW}/experiments/search"): SIGNED_IN,
+    ("GET", f"{MLFLOW}/experiments/search"): SIGNED_IN,
+    ("POST", f"{MLFLOW}/experiments/update"): manage(EXPERIMENT),
+    ("POST", f"{MLFLOW}/experiments/delete"): manage(EXPERIMENT),
+    ("POST", f"{MLFLOW}/experiments/restore"): manage(EXPERIMENT),
+    ("POST", f"{MLFLOW}/experiments/set-experiment-tag"): edit(EXPERIMENT),
+    # MLflow's server puts a run without an experiment in the Default one
+    ("POST", f"{MLFLOW}/runs/create"): edit(experiment("experiment_id", default="0")),
+    ("GET", f"{MLFLOW}/runs/get"): read(RUN),
+    ("POST", f"{MLFLOW}/runs/update"): edit(RUN),
+    ("POST", f"{MLFLOW}/runs/delete"): manage(RUN),
+    ("POST", f"{MLFLOW}/runs/restore"): manage(RUN),
+    ("POST", f"{MLFLOW}/runs/search"): read(experiment("experiment_ids", optional=True)),
+    # points naming a logged model are written to that model too
+    ("POST", f"{MLFLOW}/runs/log-metric"): edit(RUN, logged_model("model_id", optional=True)),
+    ("POST", f"{MLFLOW}/runs/log-parameter"): edit(RUN),
+    ("POST", f"{MLFLOW}/runs/set-tag"): edit(RUN),
+    ("POST", f"{MLFLOW}/runs/delete-tag"): edit(RUN),
+    ("POST", f"{MLFLOW}/runs/log-batch"): edit(
+        RUN, logged_model("metrics.model_id", optional=True)
+    ),
+    ("POST", f"{MLFLOW}/runs/log-inputs"): both(
+        edit(RUN), read(logged_model("models.model_id", optional=True))
+    ),
+    ("POST", f"{MLFLOW}/runs/outputs"): edit(RUN, logged_model("models.model_id", optional=True)),
+    ("POST", f"{MLFLOW}/runs/log-model"): edit(RUN),
+    ("GET", f"{MLFLOW}/metrics/get-history"): read(RUN),
+    ("GET", f"{MLFLOW}/artifacts/list"): read(RUN),
+    # MLflow 3's logged models belong to experiments
+    ("POST", f"{MLFLOW}/logged-models"): both(
+        edit(EXPERIMENT), read(run("source_run_id", optional=True))
+    ),
+    ("POST", f"{MLFLOW}/logged-models/search"): read(experiment("experiment_ids", optional=True)),
+    ("GET", f"{MLFLOW}/logged-models/{{model_id}}"): read(LOGGED_MODEL),
+    ("PATCH", f"{MLFLOW}/logged-models/{{model_id}}"): edit(LOGGED_MODEL),
+    ("DELETE", f"{MLFLOW}/logged-models/{{model_id}}"): manage(LOGGED_MODEL),
+    ("PATCH", f"{MLFLOW}/logged-models/{{model_id}}/tags"): edit(LOGGED_MODEL),
+    ("DELETE", f"{MLFLOW}/logged-models/{{model_id}}/tags/{{tag_key:path}}"): edit(LOGGED_MODEL),
+    ("POST", f"{MLFLOW}/logged-models/{{model_id}}/params"): edit(LOGGED_MODEL),
+    ("GET", f"{MLFLOW}/logged-models/{{model_id}}/artifacts/directories"): read(LOGGED_MODEL),
+    ("GET", "/api/3.0/mlflow/server-info"): SIGNED_IN,
+    # MLflow's artifact proxy: paths start <experiment_id>/<run_id>/ or <experiment_id>/models/
+    ("GET", f"{PROXY}/artifacts"): read(mlflow_artifact_path("path")),
+    ("GET", f"{PROXY}/artifacts/{{artifact_path:path}}"): read(PROXIED),
+    ("PUT", f"{PROXY}/artifacts/{{artifact_path:path}}"): edit(PROXIED),
+    ("DELETE", f"{PROXY}/artifacts/{{artifact_path:path}}"): manage(PROXIED),
+    # the account API (served only with --auth)
+    ("GET", f"{NATIVE}/auth/whoami"): SIGNED_IN,
+    ("GET", f"{NATIVE}/auth/users"): ADMIN,
+    ("POST", f"{NATIVE}/auth/users"): ADMIN,
+    ("GET", f"{NATIVE}/auth/users/{{username}}"): manage(SELF),
+    ("PATCH", f"{NATIVE}/auth/users/{{username}}"): ADMIN,
+    ("DELETE", f"{NATIVE}/auth/users/{{username}}"): ADMIN,
+    ("PUT", f"{NATIVE}/auth/users/{{username}}/password"): manage(SELF),
+    ("GET", f"{NATIVE}/auth/users/{{username}}/tokens"): manage(SELF),
+    ("POST", f"{NATIVE}/auth/users/{{username}}/tokens"): manage(SELF),
+    ("DELETE", f"{NATIVE}/auth/tokens/{{token_id}}"): manage(token_owner("token_id")),
+    ("GET", f"{NATIVE}/auth/users/{{username}}/permissions"): manage(SELF),
+    ("GET", f"{NATIVE}/auth/permissions"): manage(*GRANTED),
+    ("PUT", f"{NATIVE}/auth/permissions"): manage(*GRANTED),
+    ("POST", f"{NATIVE}/auth/permissions/revoke"): manage(*GRANTED),
+}
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    """The rule of one route (HEAD follows GET; ``*`` covers any method), or None."""
+    found = RULES.get(("GET" if method == "HEAD" else method, path))
+    return found if found is not None else RULES.get(("*", path))
