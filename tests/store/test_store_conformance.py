@@ -217,6 +217,7 @@ def test_param_is_immutable_and_a_bad_batch_changes_nothing(cairn_store, run_id)
         ({"metrics": [Metric("m", True, 1, 0)]}, InvalidInput, "numbers"),
         ({"metrics": [Metric("m", 1.0, 1, 1.5)]}, InvalidInput, "step"),  # type: ignore[arg-type]
         ({"metrics": [Metric("m", 1.0, -5, 0)]}, InvalidInput, "timestamp"),
+        ({"metrics": [Metric("m", 1.0, 1, 2**64)]}, InvalidInput, "64 bits"),
         ({"params": [Param("", "x")]}, InvalidKey, "1 to 250"),
         ({"params": [Param("p", "x" * 6001)]}, InvalidInput, "6000"),
         ({"tags": [RunTag("t" * 251, "x")]}, InvalidKey, "251"),
@@ -238,6 +239,11 @@ def test_unknown_run_and_bad_ids(cairn_store):
         cairn_store.runs.get_run("nope")
     with pytest.raises(NotFound):
         cairn_store.runs.create_run("12345")
+    for odd in ("²", "١٢", str(2**64)):  # digits Python's int() may not take, or too big
+        with pytest.raises(InvalidInput, match="non-negative integer"):
+            cairn_store.runs.create_run(odd)
+    with pytest.raises(InvalidInput, match="start_time"):
+        cairn_store.runs.create_run("0", start_time=10**20)
     with pytest.raises(NotFound):
         cairn_store.runs.log_batch("f" * 32, metrics=[Metric("m", 1.0, 1, 0)])
 

@@ -26,7 +26,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, 
 def resolve_experiment(client: CairnClient, id_or_name: str) -> Experiment:
     """The experiment named by an id (all digits) or a name; NotFound otherwise."""
     text = id_or_name.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return client.get_experiment(text)
     return client.get_experiment_by_name(id_or_name)
 

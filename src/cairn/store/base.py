@@ -197,7 +197,7 @@ class RunRepository(abc.ABC):
         ]
         name = v.validate_run_name(run_name) if run_name else None
         parent = v.validate_run_id(parent_run_id) if parent_run_id else None
-        start = start_time if start_time is not None else now_ms()
+        start = v.validate_time("start_time", start_time) if start_time is not None else now_ms()
         return self._create_run(exp_id, user_id or "", start, clean_tags, name, parent)
 
     def get_run(self, run_id: str) -> Run:
@@ -216,7 +216,8 @@ class RunRepository(abc.ABC):
 
         st = RunStatus.parse(status).value if status is not None else None
         name = v.validate_run_name(run_name) if run_name is not None else None
-        return self._update_run_info(v.validate_run_id(run_id), st, end_time, name)
+        end = v.validate_time("end_time", end_time) if end_time is not None else None
+        return self._update_run_info(v.validate_run_id(run_id), st, end, name)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run."""

@@ -22,6 +22,7 @@ MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 256
 # Beyond this a timestamp is surely in microseconds or nanoseconds, not milliseconds.
 MAX_TIMESTAMP_MS = 10**14
+MAX_INT64 = 2**63 - 1
 
 _KEY_RE = re.compile(r"^[\w\-. /:]+$")
 _RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -96,10 +97,12 @@ def validate_metric_value(key: str, value: object) -> float:
 
 def validate_step(key: str, step: object) -> int:
     """A metric step: an integer (numpy integers accepted)."""
-    if type(step) is int:
+    if type(step) is int and -MAX_INT64 <= step <= MAX_INT64:
         return step
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidInput(f"metric {key!r} step must be an integer, got {step!r}")
+    if not -MAX_INT64 <= int(step) <= MAX_INT64:
+        raise InvalidInput(f"metric {key!r} step {step} does not fit in 64 bits")
     return int(step)
 
 
@@ -119,6 +122,17 @@ def validate_timestamp(key: str, timestamp: object) -> int:
     return ts
 
 
+def validate_time(what: str, value: object) -> int:
+    """A run's start or end time in epoch milliseconds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidInput(f"{what} must be integer epoch milliseconds, got {value!r}")
+    if not 0 <= int(value) <= MAX_TIMESTAMP_MS:
+        raise InvalidInput(
+            f"{what} {value} is not epoch milliseconds (expected 0..{MAX_TIMESTAMP_MS})"
+        )
+    return int(value)
+
+
 def is_clean_metric(metric: Any) -> bool:
     """True when a metric point needs no conversion (the common case, checked cheaply)."""
     return (
@@ -128,6 +142,7 @@ def is_clean_metric(metric: Any) -> bool:
         and type(metric.step) is int
         and metric.key in _GOOD_KEYS
         and 0 <= metric.timestamp <= MAX_TIMESTAMP_MS
+        and -MAX_INT64 <= metric.step <= MAX_INT64
     )
 
 
@@ -162,7 +177,11 @@ def validate_spool_id(spool_id: object) -> str:
 def validate_experiment_id(experiment_id: object) -> int:
     """An experiment id: a non-negative integer, given as int or decimal string."""
     text = str(experiment_id).strip()
-    if isinstance(experiment_id, bool) or not text.isdigit():
+    if (
+        isinstance(experiment_id, bool)
+        or not (text.isascii() and text.isdigit())
+        or int(text) > MAX_INT64
+    ):
         raise InvalidInput(
             f"experiment id {experiment_id!r} is not a non-negative integer "
             "(experiment ids look like '0', '1', ...; use the experiment's name with get_experiment_by_name)"

@@ -188,7 +188,7 @@ def token_owner(name: str) -> Resolver:
             return None
         owners: list[Resource] = []
         for value in values:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 continue  # the route refuses it
             try:
                 owners.append(("user", lookups.auth.get_token(int(value)).username))

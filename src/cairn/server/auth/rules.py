@@ -94,6 +94,31 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/runs/{{run_id}}/tags/delete"): edit(RUN),
     ("GET", f"{NATIVE}/runs/{{run_id}}/metrics/history"): read(RUN),
     ("POST", f"{NATIVE}/runs/{{run_id}}/artifact-records"): edit(RUN),
+    # native API: what runs read and produced, bulk reads of runs (unknown runs resolve to none)
+    ("POST", f"{NATIVE}/runs/io"): read(run("run_ids", optional=True)),
+    ("POST", f"{NATIVE}/runs/latest-metrics"): read(run("run_ids", optional=True)),
+    ("GET", f"{NATIVE}/runs/{{run_id}}/io"): read(RUN),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/inputs"): both(
+        edit(RUN), read(logged_model("models", optional=True))
+    ),
+    ("POST", f"{NATIVE}/runs/{{run_id}}/outputs"): edit(
+        RUN, logged_model("models.model_id", optional=True)
+    ),
+    # native API: logged models belong to experiments
+    ("POST", f"{NATIVE}/logged-models"): both(
+        edit(EXPERIMENT), read(run("source_run_id", optional=True))
+    ),
+    ("POST", f"{NATIVE}/logged-models/search"): read(experiment("experiment_ids", optional=True)),
+    ("GET", f"{NATIVE}/logged-models/{{model_id}}"): read(LOGGED_MODEL),
+    ("PATCH", f"{NATIVE}/logged-models/{{model_id}}"): edit(LOGGED_MODEL),
+    ("DELETE", f"{NATIVE}/logged-models/{{model_id}}"): manage(LOGGED_MODEL),
+    ("POST", f"{NATIVE}/logged-models/{{model_id}}/tags"): edit(LOGGED_MODEL),
+    ("POST", f"{NATIVE}/logged-models/{{model_id}}/tags/delete"): edit(LOGGED_MODEL),
+    ("POST", f"{NATIVE}/logged-models/{{model_id}}/params"): edit(LOGGED_MODEL),
+    ("POST", f"{NATIVE}/logged-models/{{model_id}}/metrics"): both(
+        edit(LOGGED_MODEL), read(run("metrics.run_id", optional=True))
+    ),
+    ("POST", f"{NATIVE}/logged-models/{{model_id}}/artifact-records"): edit(LOGGED_MODEL),
     # native API: the artifact proxy and its resumable uploads
     ("GET", f"{NATIVE}/runs/{{run_id}}/artifacts"): read(RUN),
     ("GET", f"{NATIVE}/runs/{{run_id}}/artifacts/files/{{path:path}}"): read(RUN),

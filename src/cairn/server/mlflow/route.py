@@ -83,7 +83,7 @@ class MlflowJsonRoute(MlflowRoute):
         if request.method in ("GET", "HEAD"):
             return request
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > JSON_LIMIT:
+        if declared.isascii() and declared.isdigit() and int(declared) > JSON_LIMIT:
             raise _too_large(int(declared))
         chunks, size = [], 0
         try:

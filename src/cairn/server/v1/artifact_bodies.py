@@ -35,7 +35,7 @@ def declared_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.strip().isdigit():
+    if not (raw.strip().isascii() and raw.strip().isdigit()):
         raise InvalidInput(f"Content-Length {raw!r} is not a number of bytes")
     return int(raw)
 

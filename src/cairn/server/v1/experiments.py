@@ -11,6 +11,7 @@ from cairn.server.auth.visibility import visible_experiment_ids
 from cairn.server.deps import StoreDep
 from cairn.server.v1 import schemas as s
 from cairn.store.rest import wire
+from cairn.store.validation import MAX_INT64
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -67,7 +68,7 @@ def search_experiments(
 def list_deleted_experiments(
     store: StoreDep,
     request: Request,
-    older_than_ms: int | None = Query(default=None, ge=0),
+    older_than_ms: int | None = Query(default=None, ge=0, le=MAX_INT64),
 ) -> JSONResponse:
     """Deleted experiments, optionally only those deleted before a time."""
     visible = visible_experiment_ids(request)

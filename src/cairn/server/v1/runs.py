@@ -13,6 +13,7 @@ from cairn.server.v1 import schemas as s
 from cairn.store.base import SpoolMark
 from cairn.store.downsample import check_max_points, downsample
 from cairn.store.rest import wire
+from cairn.store.validation import MAX_INT64
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -58,7 +59,7 @@ def search_runs(body: s.SearchRuns, request: Request, store: StoreDep) -> JSONRe
 def list_deleted_runs(
     store: StoreDep,
     request: Request,
-    older_than_ms: int | None = Query(default=None, ge=0),
+    older_than_ms: int | None = Query(default=None, ge=0, le=MAX_INT64),
 ) -> JSONResponse:
     """Deleted runs, optionally only those deleted before a time."""
     visible = visible_experiment_ids(request)

@@ -7,13 +7,16 @@ from fastapi.responses import JSONResponse
 
 from cairn import __version__
 from cairn.server.deps import StoreDep
-from cairn.server.v1 import experiments, runs
+from cairn.server.v1 import experiments, logged_models, run_io, runs
 from cairn.server.v1 import schemas as s
 from cairn.store.rest import wire
+from cairn.store.validation import MAX_INT64
 
 router = APIRouter()
 router.include_router(experiments.router)
 router.include_router(runs.router)
+router.include_router(run_io.router)
+router.include_router(logged_models.router)
 
 
 @router.get("/store", response_model=s.StoreInfo, tags=["store"])
@@ -33,7 +36,7 @@ def get_spool_offset(spool_id: str, store: StoreDep) -> JSONResponse:
 @router.get("/audit/events", response_model=s.AuditEvents, tags=["audit"])
 def list_audit_events(
     store: StoreDep,
-    after_seq: int = Query(default=0, ge=0),
+    after_seq: int = Query(default=0, ge=0, le=MAX_INT64),
     limit: int = Query(default=1000, ge=1, le=10_000),
     entity: str | None = None,
 ) -> JSONResponse:

@@ -35,6 +35,8 @@ from cairn.store.base import (
     Store,
 )
 from cairn.store.rest import transport, wire
+from cairn.store.rest.logged_models import RestLoggedModelRepository
+from cairn.store.rest.run_io import RestRunIORepository
 
 READ_ATTEMPTS = 3
 
@@ -199,6 +201,15 @@ class RestRunRepository(RunRepository):
         found = self._api.get(f"/runs/{run_id}/metrics/history", key=key, max_points=max_points)
         return wire.history_in(found)
 
+    def _get_latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, Metric]]:
+        found: dict[str, dict[str, Metric]] = {}
+        for start in range(0, len(run_ids), wire.MAX_RUN_IDS):
+            chunk = run_ids[start : start + wire.MAX_RUN_IDS]
+            items = self._api.send("POST", "/runs/latest-metrics", {"run_ids": chunk})["items"]
+            for run_id, metrics in items.items():
+                found[run_id] = {key: wire.metric_in(m) for key, m in metrics.items()}
+        return found
+
     def _search_runs(
         self,
         experiment_ids: list[int],
@@ -265,6 +276,8 @@ class RestStore(Store):
         self.experiments = RestExperimentRepository(api)
         self.runs = RestRunRepository(api)
         self.audit = RestAuditRepository(api)
+        self.logged_models = RestLoggedModelRepository(api)
+        self.run_io = RestRunIORepository(api)
         self._api = api
         self._artifact_root: str | None = None
 

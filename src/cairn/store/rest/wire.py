@@ -14,14 +14,21 @@ from typing import Any
 
 from cairn.entities import (
     AuditEvent,
+    DatasetInput,
     Experiment,
     FileInfo,
+    LoggedModel,
+    Metric,
     MetricHistory,
+    ModelMetric,
+    ModelOutput,
     Run,
     RunData,
     RunInfo,
+    RunIO,
 )
 
+MAX_RUN_IDS = 1000  # most runs one bulk read names; clients send more in several requests
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -123,3 +130,83 @@ def audit_event_out(event: AuditEvent) -> dict[str, Any]:
 def audit_event_in(data: dict[str, Any]) -> AuditEvent:
     """An audit event from JSON."""
     return AuditEvent(**data)
+
+
+def metric_out(metric: Metric) -> dict[str, Any]:
+    """One metric point as JSON."""
+    return {
+        "key": metric.key,
+        "value": number_out(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+    }
+
+
+def metric_in(data: dict[str, Any]) -> Metric:
+    """One metric point from JSON."""
+    return Metric(data["key"], number_in(data["value"]), data["timestamp"], data["step"])
+
+
+def model_metric_out(metric: ModelMetric) -> dict[str, Any]:
+    """A logged model's metric point as JSON."""
+    return {**asdict(metric), "value": number_out(metric.value)}
+
+
+def model_metric_in(data: dict[str, Any]) -> ModelMetric:
+    """A logged model's metric point from JSON."""
+    return ModelMetric(**{**data, "value": number_in(data["value"])})
+
+
+def logged_model_out(model: LoggedModel) -> dict[str, Any]:
+    """A logged model as JSON."""
+    return {**asdict(model), "metrics": [model_metric_out(m) for m in model.metrics]}
+
+
+def logged_model_in(data: dict[str, Any]) -> LoggedModel:
+    """A logged model from JSON."""
+    return LoggedModel(
+        **{
+            **data,
+            "tags": dict(data["tags"]),
+            "params": dict(data["params"]),
+            "metrics": [model_metric_in(m) for m in data["metrics"]],
+        }
+    )
+
+
+def dataset_input_out(dataset: DatasetInput) -> dict[str, Any]:
+    """A dataset a run read, as JSON."""
+    return asdict(dataset)
+
+
+def dataset_input_in(data: dict[str, Any]) -> DatasetInput:
+    """A dataset a run read, from JSON."""
+    return DatasetInput(**{**data, "tags": dict(data["tags"])})
+
+
+def model_output_out(output: ModelOutput) -> dict[str, Any]:
+    """A logged model a run produced, as JSON."""
+    return {"model_id": output.model_id, "step": output.step}
+
+
+def model_output_in(data: dict[str, Any]) -> ModelOutput:
+    """A logged model a run produced, from JSON."""
+    return ModelOutput(data["model_id"], data["step"])
+
+
+def run_io_out(io: RunIO) -> dict[str, Any]:
+    """A run's inputs and outputs as JSON."""
+    return {
+        "datasets": [dataset_input_out(d) for d in io.datasets],
+        "model_inputs": list(io.model_inputs),
+        "model_outputs": [model_output_out(o) for o in io.model_outputs],
+    }
+
+
+def run_io_in(data: dict[str, Any]) -> RunIO:
+    """A run's inputs and outputs from JSON."""
+    return RunIO(
+        [dataset_input_in(d) for d in data["datasets"]],
+        list(data["model_inputs"]),
+        [model_output_in(o) for o in data["model_outputs"]],
+    )
