@@ -104,19 +104,25 @@ class HttpArtifactStore:
         state = started.json()
         upload = f"/api/v1/artifact-uploads/{state['upload_id']}"
         part_size, received = int(state["part_size"]), set(state["received"])
+        count = int(state["part_count"])
+
+        def send(index: int) -> int:
+            offset = index * part_size
+            length = min(part_size, payload.size - offset)
+            if index not in received:
+                data = payload.read(offset, length)
+                digest = blake3.blake3(data, max_threads=blake3.blake3.AUTO).hexdigest()
+                headers = {"X-Cairn-Blake3": digest}
+                url = f"{upload}/parts/{index}"
+                self._retrying(
+                    partial(request, self.client, "PUT", url, content=data, headers=headers)
+                )
+            return length
+
         with _progress(payload.size, f"uploading {rel}") as advance:
-            for index in range(int(state["part_count"])):
-                offset = index * part_size
-                length = min(part_size, payload.size - offset)
-                if index not in received:
-                    data = payload.read(offset, length)
-                    headers = {"X-Cairn-Blake3": blake3.blake3(data).hexdigest()}
-                    url = f"{upload}/parts/{index}"
-                    self._retrying(
-                        partial(request, self.client, "PUT", url, content=data, headers=headers)
-                    )
-                advance(length)
-            request(self.client, "POST", f"{upload}/complete", timeout=ASSEMBLY_TIMEOUT)
+            for index in range(count):
+                advance(send(index))
+        request(self.client, "POST", f"{upload}/complete", timeout=ASSEMBLY_TIMEOUT)
 
     def _retrying(self, call: Callable[[], Any]) -> Any:
         """``call()``, tried again with growing pauses while the failure is transient."""

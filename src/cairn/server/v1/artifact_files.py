@@ -50,7 +50,7 @@ class PendingFile:
     def __init__(self, fs: AbstractFileSystem, path: str) -> None:
         self.fs, self.path = fs, path
         self.size = 0
-        self._hash = blake3.blake3()
+        self._hash = blake3.blake3(max_threads=blake3.blake3.AUTO)
         self._temp: Path | None = None
         try:
             if isinstance(fs, LocalFileSystem):
