@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,10 @@ from cairn.store import model_validation as mv
 from cairn.store import validation as v
 
 MAX_RESULTS_LIMIT = 50_000
+
+acting_as: ContextVar[str | None] = ContextVar("cairn_acting_as", default=None)
+"""Whom the writes of this context are for: the server sets it to the authenticated user of
+each request, so the audit trail names them rather than the server's own account."""
 
 
 def now_ms() -> int:

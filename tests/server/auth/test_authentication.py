@@ -173,3 +173,12 @@ def test_cairn_clients_send_credentials_from_the_environment(auth_server, monkey
         mine = store.experiments.create_experiment("bob-remote")
         assert [e.name for e in store.experiments.search_experiments().items] == ["bob-remote"]
         assert store.experiments.get_experiment(mine).name == "bob-remote"
+
+
+def test_the_audit_trail_names_the_user_behind_each_request(auth_server):
+    made = auth_server.client("alice").post("/api/v1/experiments", json={"name": "alices"})
+    assert made.status_code == 200, made.text
+    experiment_id = made.json()["experiment_id"]
+    with auth_server.store() as store:
+        events = store.audit.list_events(entity=f"experiment:{experiment_id}")
+    assert events and {e.actor for e in events} == {"alice"}

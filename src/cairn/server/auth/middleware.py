@@ -27,6 +27,7 @@ from cairn.server.auth.resolvers import Lookups, RequestFacts
 from cairn.server.auth.route_index import IndexedRoute, match
 from cairn.server.auth.rules import rule_for
 from cairn.server.errors import error_response
+from cairn.store.base import acting_as
 from cairn.store.sql.auth import Permission
 
 MAX_JSON_BODY = 64 * 1024 * 1024
@@ -74,6 +75,7 @@ class AuthMiddleware:
         grants = await run_in_threadpool(state.lookups.auth.grants_of, user.user_id)
         access = Access(user, grants, state.default, state.lookups.auth)
         scope.setdefault("state", {})["access"] = access
+        acting_as.set(user.username)  # this request's task only: its audit events name them
         if route is None:  # no such endpoint (404) or method (405): the router says which
             await self.app(scope, receive, send)
             return

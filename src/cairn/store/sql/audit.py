@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cairn.entities import AuditEvent
-from cairn.store.base import AuditRepository, now_ms
+from cairn.store.base import AuditRepository, acting_as, now_ms
 from cairn.store.sql import schema as t
 from cairn.store.sql.engine import Hot, insert_statement
 
@@ -65,7 +65,11 @@ def append_event(
     payload: Any,
     stored_payload: Any | None = None,
 ) -> int:
-    """Append one event in the caller's transaction and return its sequence number."""
+    """Append one event in the caller's transaction and return its sequence number.
+
+    The actor is the user the server acts for in this context, when there is one.
+    """
+    actor = acting_as.get() or actor
     head_seq, head_hash = _SELECT_HEAD.execute(conn, {"head_id": 1})[0]
     seq = head_seq + 1
     time = now_ms()
