@@ -41,10 +41,10 @@ def test_views_and_filter(client: CairnClient) -> None:
     client.create_experiment("keep")
     gone = client.create_experiment("gone")
     client.delete_experiment(gone)
+
     def names(*a):
-        return {
-            r["name"] for r in json.loads(cairn("experiments", "list", "--json", *a).stdout)
-        }
+        return {r["name"] for r in json.loads(cairn("experiments", "list", "--json", *a).stdout)}
+
     assert names() == {"Default", "keep"}
     assert names("--view", "deleted") == {"gone"}
     assert names("--view", "all") == {"Default", "keep", "gone"}
