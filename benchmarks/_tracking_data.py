@@ -191,3 +191,35 @@ def median_ms(samples_s: list[float]) -> float:
 
 def ms_list(samples_s: list[float]) -> list[float]:
     return [round(s * 1000, 2) for s in samples_s]
+
+
+def mono() -> float:
+    """A clock that every process on the machine shares (for the concurrent clients)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def concurrent_batch_client(
+    client, metric_cls, experiment_id: str, seed: int, n_batches: int
+) -> int:
+    """One of the concurrent clients, on either tool: make a run, say READY, wait for the
+    start signal on stdin, log ``n_batches`` batches of 1,000 points, print a JSON record."""
+    import json
+    import sys
+
+    run_id = client.create_run(experiment_id, run_name=f"concurrent-{seed}").info.run_id
+    batches = [[metric_cls(*p) for p in b] for b in batch_points(np.random.default_rng(seed))]
+    batches = batches[:n_batches]
+    print("READY", flush=True)
+    sys.stdin.readline()
+    per_call = []
+    start = mono()
+    for batch in batches:
+        t1 = mono()
+        client.log_batch(run_id, metrics=batch)
+        per_call.append(mono() - t1)
+    end = mono()
+    client.set_terminated(run_id)
+    points = sum(len(b) for b in batches)
+    record = {"run_id": run_id, "points": points, "start": start, "end": end}
+    print(json.dumps(record | {"per_call_s": per_call}), flush=True)
+    return 0
