@@ -12,7 +12,8 @@ SRC = Path(cairn.__file__).parent
 CORE = {"entities", "errors", "config", "uris"}
 FOUNDATION = {"store", "artifacts", "objects"}
 INTERFACES = {"cli", "server", "ui"}
-SUPPORT = {"testing"}
+# ``testing`` (the pytest plugin) uses capabilities such as tracking, so it sits with them:
+# the server's own fixtures live in cairn.server.pytest_plugin.
 
 
 def _layer(top: str) -> int:
@@ -22,8 +23,6 @@ def _layer(top: str) -> int:
         return 1
     if top in INTERFACES:
         return 3
-    if top in SUPPORT:
-        return 4
     return 2  # capabilities
 
 

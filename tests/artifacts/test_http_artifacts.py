@@ -21,9 +21,9 @@ from cairn.artifacts.http import HttpArtifactStore
 from cairn.artifacts.paths import file_facts
 from cairn.errors import InvalidPath, InvalidState, NotFound
 from cairn.server import ServerSettings
+from cairn.server.live import LiveServer
 from cairn.store import open_store
 from cairn.store.rest.transport import make_client
-from cairn.testing.live_server import LiveServer
 
 MiB = 1 << 20
 

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 import pytest
 
 from cairn.server import ServerSettings
-from cairn.testing.live_server import LiveServer
+from cairn.server.live import LiveServer
 
 
 @pytest.fixture

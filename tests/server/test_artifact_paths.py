@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from cairn.server import ServerSettings
+from cairn.server.live import LiveServer
 from cairn.store import open_store
-from cairn.testing.live_server import LiveServer
 
 FORMS = {
     "dotdot": "..",

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from cairn.server import ServerSettings, create_app
-from cairn.testing.live_server import LiveServer
+from cairn.server.live import LiveServer
 
 pytestmark = pytest.mark.slow
 

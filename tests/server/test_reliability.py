@@ -18,9 +18,9 @@ import pytest
 
 from cairn.entities import Metric
 from cairn.errors import StoreError
+from cairn.server.live import ServerProcess
 from cairn.store.base import SpoolMark
 from cairn.store.rest import RestStore
-from cairn.testing.live_server import ServerProcess
 from cairn.testing.plugin import unique_database_name
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

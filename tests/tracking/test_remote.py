@@ -9,7 +9,7 @@ import pytest
 import cairn
 from cairn.errors import ParamOverwrite, StoreError
 from cairn.server import ServerSettings
-from cairn.testing.live_server import LiveServer
+from cairn.server.live import LiveServer
 from cairn.tracking.client import CairnClient
 from cairn.tracking.sync import sync
 

@@ -3,8 +3,10 @@
 Loaded through the ``pytest11`` entry point, so cairn's tests and its users' tests share it.
 
 Session-scoped (one per xdist worker): ``postgres_cluster``, ``mariadb_server``, ``s3_server``.
-Per test: ``sqlite_uri``, ``sql_store_uri`` (SQL databases only), ``store_uri`` (parametrized over sqlite, postgresql, mysql and a
-live cairn server, each a fresh empty store), ``cairn_server`` (a live server's URL), ``cairn_store``, ``populated_store`` and ``cairn_project``. A
+Per test: ``sqlite_uri``, ``sql_store_uri`` (SQL databases only), ``store_uri`` (parametrized
+over sqlite, postgresql, mysql and a
+live cairn server — ``cairn_server`` of :mod:`cairn.server.pytest_plugin` — each a fresh empty
+store), ``cairn_store``, ``populated_store`` and ``cairn_project``. A
 fixture whose service is not installed skips the test, or fails it when
 ``CAIRN_TEST_REQUIRE_SERVICES=1`` (as CI sets).
 """
@@ -124,27 +126,10 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     artifacts under the test's temp folder), so every store test also runs over HTTP.
     """
     if request.param == "rest":
-        yield from _rest_store_uri(tmp_path)
+        # cairn.server.pytest_plugin provides it (the server sits above this package)
+        yield request.getfixturevalue("cairn_server")
     else:
         yield from _sql_store_uri(request, request.param, tmp_path)
-
-
-def _rest_store_uri(tmp_path: Path) -> Iterator[str]:
-    try:
-        from cairn.testing.live_server import LiveServer
-    except ImportError as exc:
-        _unavailable(f"the server extra is not installed ({exc}): pip install 'cairn[server]'")
-    from cairn.server import ServerSettings
-
-    settings = ServerSettings(f"sqlite:///{tmp_path}/server.db", str(tmp_path / "artifacts"))
-    with LiveServer(settings) as server:
-        yield server.url
-
-
-@pytest.fixture
-def cairn_server(tmp_path: Path) -> Iterator[str]:
-    """The URL of a live ``cairn server`` on a fresh SQLite store in the test's temp folder."""
-    yield from _rest_store_uri(tmp_path)
 
 
 @pytest.fixture

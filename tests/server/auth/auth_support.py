@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from cairn.server.auth import passwords
+from cairn.server.live import LiveServer
 from cairn.store.sql import SqlStore
-from cairn.testing.live_server import LiveServer
 
 PASSWORDS = {"admin": "admin-password", "alice": "alice-password", "bob": "bob-password"}
 

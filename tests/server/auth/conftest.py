@@ -10,7 +10,7 @@ import pytest
 from auth_support import AuthServer, create_accounts
 
 from cairn.server import ServerSettings
-from cairn.testing.live_server import LiveServer
+from cairn.server.live import LiveServer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from auth_support import PASSWORDS, create_accounts
 from cairn.server import ServerSettings, create_app
 from cairn.server.auth.route_index import index_routes
 from cairn.server.auth.rules import RULES, rule_for
-from cairn.testing.live_server import LiveServer
+from cairn.server.live import LiveServer
 
 SAMPLE_PARAMS = {
     "experiment_id": "1",
