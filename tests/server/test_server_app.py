@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from cairn import __version__
 from cairn.errors import NotFound
 from cairn.server import ServerSettings, create_app
+from cairn.server.live import LiveServer
 from cairn.testing.services import free_port
 from cli_support import CAIRN
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(ServerSettings(f"sqlite:///{tmp_path / 'server.db'}", str(tmp_path / "art")))
+def settings(tmp_path):
+    return ServerSettings(f"sqlite:///{tmp_path / 'server.db'}", str(tmp_path / "art"))
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings)
 
     @app.get("/boom")
     async def boom() -> None:
@@ -35,21 +39,10 @@ def app(tmp_path):
 
 
 @pytest.fixture
-def client(app) -> Iterator[httpx.Client]:
+def client(app, settings) -> Iterator[httpx.Client]:
     """The app served by a real uvicorn on 127.0.0.1, in a thread."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}") as http:
+    with LiveServer(settings, app=app) as server, httpx.Client(base_url=server.url) as http:
         yield http
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_health_and_version(client, tmp_path):

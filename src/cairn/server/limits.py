@@ -1,6 +1,7 @@
 """Request body limits: JSON bodies up to 16 MiB, any body up to 65 MiB.
 
-The artifact routes hold their own, tighter limits (64 MiB per PUT, one part per part
+This middleware wraps every other one, so the auth middleware and the MLflow routes, which
+read JSON bodies whole, rely on it. The artifact routes hold their own, tighter limits (64 MiB per PUT, one part per part
 PUT). A declared ``Content-Length`` over the limit is refused before reading; a chunked body
 is refused as soon as it passes the limit. Either way the answer is a 413 in the one error
 shape and nothing is stored.

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from fastapi import FastAPI
+
 from cairn.server import ServerSettings, create_app
 from cairn.testing.services import free_port
 
@@ -20,13 +22,16 @@ START_TIMEOUT_S = 30.0
 
 
 class LiveServer:
-    """The app for ``settings`` served by uvicorn in a thread; ``url`` once started."""
+    """The app for ``settings`` (or ``app``, already made from them) served by uvicorn in a
+    thread; ``url`` once started."""
 
-    def __init__(self, settings: ServerSettings, port: int | None = None) -> None:
+    def __init__(
+        self, settings: ServerSettings, port: int | None = None, app: FastAPI | None = None
+    ) -> None:
         import uvicorn
 
         self.settings = settings
-        self.app = create_app(settings)
+        self.app = app if app is not None else create_app(settings)
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=port or free_port(), log_level="warning"
         )

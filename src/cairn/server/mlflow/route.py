@@ -22,8 +22,6 @@ from starlette.types import Message
 from cairn.errors import CairnError, InvalidInput
 from cairn.server.errors import error_response
 
-JSON_LIMIT = 64 << 20  # dataset profiles alone may reach 16 MiB (MLflow's limit)
-
 _MLFLOW_STATUS = {
     "RESOURCE_ALREADY_EXISTS": ("RESOURCE_ALREADY_EXISTS", 400),
     "INVALID_STATE": ("INVALID_PARAMETER_VALUE", 400),
@@ -76,21 +74,15 @@ class MlflowRoute(APIRoute):
 
 
 class MlflowJsonRoute(MlflowRoute):
-    """An MLflow route with a JSON body of at most ``JSON_LIMIT`` bytes."""
+    """An MLflow route with a JSON body (bounded by :mod:`cairn.server.limits`)."""
 
     async def prepare(self, request: Request) -> Request:
-        """The request with its body read (refused past the limit) and replayed to FastAPI."""
+        """The request with its body read and replayed to FastAPI."""
         if request.method in ("GET", "HEAD"):
             return request
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > JSON_LIMIT:
-            raise _too_large(int(declared))
-        chunks, size = [], 0
+        chunks = []
         try:
             async for chunk in request.stream():
-                size += len(chunk)
-                if size > JSON_LIMIT:
-                    raise _too_large(size)
                 chunks.append(chunk)
         except ClientDisconnect as exc:
             raise InvalidInput("the client disconnected before sending the whole body") from exc
@@ -100,10 +92,3 @@ class MlflowJsonRoute(MlflowRoute):
             return pending.pop() if pending else await request.receive()
 
         return Request(request.scope, replay)
-
-
-def _too_large(size: int) -> InvalidInput:
-    return InvalidInput(
-        f"the request body has {size} bytes or more; JSON requests may have at most "
-        f"{JSON_LIMIT} bytes"
-    )

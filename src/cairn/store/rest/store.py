@@ -49,14 +49,12 @@ class _Api:
 
     def get(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None}
-        for attempt in range(READ_ATTEMPTS):
+        for attempt in range(1, READ_ATTEMPTS):
             try:
                 return transport.request(self.client, "GET", f"/api/v1{path}", params=query).json()
             except StoreError:
-                if attempt == READ_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
+                time.sleep(0.1 * 2**attempt)
+        return transport.request(self.client, "GET", f"/api/v1{path}", params=query).json()
 
     def send(self, method: str, path: str, body: Any = None) -> Any:
         response = transport.request(self.client, method, f"/api/v1{path}", json=body)
