@@ -24,7 +24,8 @@ from urllib.parse import quote
 import blake3
 import httpx
 
-from cairn.artifacts.paths import clean_artifact_path, ensure_inside, file_facts, iter_local_files
+from cairn.artifacts.base import Artifacts
+from cairn.artifacts.paths import clean_artifact_path, ensure_inside, file_facts
 from cairn.entities import FileInfo
 from cairn.errors import CairnError, InvalidPath, NotFound, StoreError
 from cairn.store.rest.transport import is_transient, raise_for_error, request
@@ -36,7 +37,7 @@ BLOCK = 1 << 20
 ASSEMBLY_TIMEOUT = httpx.Timeout(None, connect=5.0)  # the server joins the parts meanwhile
 
 
-class HttpArtifactStore:
+class HttpArtifactStore(Artifacts):
     """The files of one run, read and written through the server at ``client.base_url``."""
 
     def __init__(self, client: httpx.Client, run_id: str, root_uri: str) -> None:
@@ -45,37 +46,7 @@ class HttpArtifactStore:
         self.root_uri = root_uri.rstrip("/")
         self._base = f"/api/v1/runs/{run_id}/artifacts"
 
-    def uri_of(self, path: str = "") -> str:
-        """The URI of a path under the run's artifact root."""
-        rel = clean_artifact_path(path)
-        return f"{self.root_uri}/{rel}" if rel else self.root_uri
-
     # -- writes -------------------------------------------------------------------------------
-
-    def log_file(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
-        """Upload one local file under ``artifact_path`` (a folder); return its artifact path."""
-        src = Path(local_path)
-        if not src.is_file():
-            raise NotFound(f"cannot log artifact {str(src)!r}: no such file")
-        folder = clean_artifact_path(artifact_path)
-        rel = f"{folder}/{src.name}" if folder else src.name
-        self._upload(_Payload.of_file(src), rel)
-        return rel
-
-    def log_dir(
-        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> builtins.list[str]:
-        """Upload a local folder's files under ``artifact_path``; return their artifact paths."""
-        src = Path(local_dir)
-        if not src.is_dir():
-            raise NotFound(f"cannot log artifacts from {str(src)!r}: no such folder")
-        folder = clean_artifact_path(artifact_path)
-        written = []
-        for full, rel in iter_local_files(src):
-            target = f"{folder}/{rel}" if folder else rel
-            self._upload(_Payload.of_file(full), target)
-            written.append(target)
-        return written
 
     def log_bytes(self, data: bytes, artifact_file: str) -> str:
         """Write bytes to ``artifact_file`` (a file path under the root)."""
@@ -84,6 +55,9 @@ class HttpArtifactStore:
             raise InvalidPath("artifact file must name a file, e.g. 'config.json'")
         self._upload(_Payload.of_bytes(data), rel)
         return rel
+
+    def _put(self, src: Path, rel: str) -> None:
+        self._upload(_Payload.of_file(src), rel)
 
     def _upload(self, payload: _Payload, rel: str) -> None:
         if payload.size <= SINGLE_PUT_LIMIT:
@@ -145,16 +119,6 @@ class HttpArtifactStore:
         return [
             FileInfo(f["path"], bool(f["is_dir"]), f["file_size"]) for f in response.json()["files"]
         ]
-
-    def walk(self, path: str | None = None) -> builtins.list[FileInfo]:
-        """Every file below ``path``, recursively."""
-        found: builtins.list[FileInfo] = []
-        for info in self.list(path):
-            if info.is_dir:
-                found.extend(self.walk(info.path))
-            else:
-                found.append(info)
-        return found
 
     def exists(self, path: str | None = None) -> bool:
         """True if a file, or a folder holding files, exists at ``path``."""

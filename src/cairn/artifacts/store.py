@@ -7,7 +7,6 @@ checked by :func:`cairn.artifacts.paths.clean_artifact_path` before any I/O.
 
 from __future__ import annotations
 
-import builtins
 import os
 import shutil
 import tempfile
@@ -18,7 +17,8 @@ from typing import Any
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
-from cairn.artifacts.paths import clean_artifact_path, ensure_inside, iter_local_files
+from cairn.artifacts.base import Artifacts
+from cairn.artifacts.paths import clean_artifact_path, ensure_inside
 from cairn.entities import FileInfo
 from cairn.errors import ArtifactError, ConfigError, InvalidPath, NotFound
 
@@ -33,7 +33,7 @@ def _storage_options(scheme: str) -> dict[str, Any]:
     return {}
 
 
-class ArtifactStore:
+class ArtifactStore(Artifacts):
     """Files under one root URI (``/abs/path``, ``file:///...``, ``s3://bucket/prefix`` ...)."""
 
     def __init__(self, root_uri: str, **storage_options: Any) -> None:
@@ -64,37 +64,7 @@ class ArtifactStore:
         """The path on ``self.fs`` of an artifact path, refused if it leaves the root."""
         return self._full(clean_artifact_path(path))
 
-    def uri_of(self, path: str = "") -> str:
-        """The URI of a path under this root."""
-        rel = clean_artifact_path(path)
-        return f"{self.root_uri}/{rel}" if rel else self.root_uri
-
     # -- writes -------------------------------------------------------------------------------
-
-    def log_file(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
-        """Copy one local file under ``artifact_path`` (a folder); return its artifact path."""
-        src = Path(local_path)
-        if not src.is_file():
-            raise NotFound(f"cannot log artifact {str(src)!r}: no such file")
-        folder = clean_artifact_path(artifact_path)
-        rel = f"{folder}/{src.name}" if folder else src.name
-        self._put(src, rel)
-        return rel
-
-    def log_dir(
-        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> builtins.list[str]:
-        """Copy a local folder's files under ``artifact_path``; return their artifact paths."""
-        src = Path(local_dir)
-        if not src.is_dir():
-            raise NotFound(f"cannot log artifacts from {str(src)!r}: no such folder")
-        folder = clean_artifact_path(artifact_path)
-        written = []
-        for full, rel in iter_local_files(src):
-            target = f"{folder}/{rel}" if folder else rel
-            self._put(full, target)
-            written.append(target)
-        return written
 
     def log_bytes(self, data: bytes, artifact_file: str) -> str:
         """Write bytes to ``artifact_file`` (a file path under the root)."""
@@ -151,16 +121,6 @@ class ArtifactStore:
             is_dir = entry["type"] == "directory"
             infos.append(FileInfo(child, is_dir, None if is_dir else int(entry.get("size") or 0)))
         return sorted(infos, key=lambda f: f.path)
-
-    def walk(self, path: str | None = None) -> builtins.list[FileInfo]:
-        """Every file below ``path``, recursively."""
-        found: builtins.list[FileInfo] = []
-        for info in self.list(path):
-            if info.is_dir:
-                found.extend(self.walk(info.path))
-            else:
-                found.append(info)
-        return found
 
     def exists(self, path: str | None = None) -> bool:
         """True if a file or folder exists at ``path`` (the root when None)."""

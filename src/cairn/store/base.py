@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cairn.entities import (
     AuditEvent,
@@ -37,6 +37,9 @@ from cairn.entities import (
 from cairn.errors import InvalidInput
 from cairn.store import model_validation as mv
 from cairn.store import validation as v
+
+if TYPE_CHECKING:
+    from cairn.artifacts.base import Artifacts
 
 MAX_RESULTS_LIMIT = 50_000
 
@@ -456,7 +459,7 @@ class Store(abc.ABC):
     def default_artifact_root(self) -> str:
         """Where new experiments keep their artifacts unless they name a location."""
 
-    def artifact_store(self, artifact_uri: str, run_id: str) -> Any:
+    def artifact_store(self, artifact_uri: str, run_id: str) -> Artifacts:
         """Where a run's files are read and written: its artifact URI, opened directly.
 
         A store that cannot reach the files itself (``RestStore``) returns one that goes

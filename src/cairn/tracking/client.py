@@ -13,7 +13,7 @@ from typing import Any
 import blake3
 
 from cairn import config
-from cairn.artifacts import ArtifactStore
+from cairn.artifacts.base import Artifacts
 from cairn.artifacts.paths import file_facts, iter_local_files
 from cairn.entities import (
     Experiment,
@@ -219,10 +219,10 @@ class CairnClient:
 
     # -- artifacts ----------------------------------------------------------------------------
 
-    def artifact_store(self, run_id: str) -> ArtifactStore:
+    def artifact_store(self, run_id: str) -> Artifacts:
         """The artifact store rooted at the run's artifact URI."""
         info = self.get_run(run_id).info
-        return self.store.artifact_store(info.artifact_uri, info.run_id)  # type: ignore[no-any-return]
+        return self.store.artifact_store(info.artifact_uri, info.run_id)
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None

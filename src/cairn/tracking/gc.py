@@ -12,7 +12,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from cairn.artifacts import ArtifactStore, open_artifact_store
+from cairn.artifacts import open_artifact_store
+from cairn.artifacts.base import Artifacts
 from cairn.entities import Experiment, RunInfo
 from cairn.errors import InvalidInput
 from cairn.store.base import now_ms
@@ -51,7 +52,7 @@ class GcReport:
         return asdict(self)
 
 
-def _size(store: ArtifactStore) -> int:
+def _size(store: Artifacts) -> int:
     return sum(info.file_size or 0 for info in store.walk())
 
 
@@ -69,7 +70,7 @@ def _free(uri: str, dry_run: bool) -> int:
     return _empty(open_artifact_store(uri), dry_run)
 
 
-def _empty(store: ArtifactStore, dry_run: bool) -> int:
+def _empty(store: Artifacts, dry_run: bool) -> int:
     size = _size(store)
     if not dry_run:
         store.delete_all()

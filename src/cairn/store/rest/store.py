@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from cairn.artifacts.base import Artifacts
 from cairn.entities import (
     AuditEvent,
     Experiment,
@@ -286,7 +287,7 @@ class RestStore(Store):
             self._artifact_root = str(self._api.get("/store")["default_artifact_root"])
         return self._artifact_root
 
-    def artifact_store(self, artifact_uri: str, run_id: str) -> Any:
+    def artifact_store(self, artifact_uri: str, run_id: str) -> Artifacts:
         """The run's files, through the server's artifact proxy."""
         from cairn.artifacts.http import HttpArtifactStore
 
