@@ -125,7 +125,9 @@ def test_gc_dry_run_changes_nothing(client: CairnClient) -> None:
     assert report["bytes_freed"] == 2000
     assert client.store.audit.head() == before
     assert run_folder(client, in_exp).is_dir() and run_folder(client, lone).is_dir()
-    assert "Would purge 2 runs and 1 experiment, freeing 2.0 KB." in cairn("gc", "--dry-run").stdout
+    assert (
+        "Would purge 2 runs and 1 experiment, freeing 2.0 KiB." in cairn("gc", "--dry-run").stdout
+    )
 
 
 def test_gc_bad_age_is_an_error(client: CairnClient) -> None:

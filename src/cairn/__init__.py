@@ -28,6 +28,7 @@ _FLUENT = (
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -48,6 +49,7 @@ _LAZY = {name: "cairn.tracking.fluent" for name in _FLUENT}
 _LAZY.update(
     {
         "CairnClient": "cairn.tracking.client",
+        "data": "cairn.data",
         "errors": "cairn.errors",
         "entities": "cairn.entities",
     }
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from cairn import data as data
     from cairn import entities as entities
     from cairn import errors as errors
     from cairn.tracking.client import CairnClient as CairnClient

@@ -17,6 +17,9 @@ from typing import Any, NamedTuple, overload
 __all__ = [
     "AuditEvent",
     "DatasetInput",
+    "DatasetSummary",
+    "DatasetUse",
+    "DatasetVersion",
     "Experiment",
     "FileInfo",
     "LifecycleStage",
@@ -368,3 +371,59 @@ class RunIO:
     datasets: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[str] = field(default_factory=list)
     model_outputs: list[ModelOutput] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetUse:
+    """One run that read a dataset version, and in what role (``context``: training, eval...)."""
+
+    run_id: str
+    run_name: str
+    experiment_id: str
+    start_time: int
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetVersion:
+    """A dataset version (a name and a digest) as the first run to read it logged it, with
+    every run that read it."""
+
+    dataset: DatasetInput
+    uses: list[DatasetUse] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The dataset's name."""
+        return self.dataset.name
+
+    @property
+    def digest(self) -> str:
+        """The version's digest."""
+        return self.dataset.digest
+
+    def to_dataset_input(self) -> DatasetInput:
+        """This version as a run input (so another run can log that it read it too)."""
+        return DatasetInput(
+            self.dataset.name,
+            self.dataset.digest,
+            self.dataset.source_type,
+            self.dataset.source,
+            self.dataset.schema,
+            self.dataset.profile,
+        )
+
+    @property
+    def first_used(self) -> int:
+        """When the earliest run that read this version started."""
+        return min((u.start_time for u in self.uses), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """A dataset name across runs: how many versions and runs, and when it was last read."""
+
+    name: str
+    versions: int
+    runs: int
+    last_used: int

@@ -18,7 +18,12 @@ server answers with, and the ``exit_code`` the CLI exits with::
     ├── StoreError                  (the database or a backend failed)
     │   └── StoreBusy               TEMPORARILY_UNAVAILABLE 503 exit 1
     ├── ArtifactError               (the artifact backend failed)
-    └── ConfigError                 INVALID_PARAMETER_VALUE 400 exit 1 (a URI or setting)
+    ├── ConfigError                 INVALID_PARAMETER_VALUE 400 exit 1 (a URI or setting)
+    └── DataError                   (data versioning: the cache, pointers, remotes)
+        ├── CorruptObject           CORRUPT_OBJECT         500 exit 1 (bytes do not match the oid)
+        ├── ObjectMissing (NotFound) RESOURCE_DOES_NOT_EXIST 404 exit 1
+        ├── RemoteError             (a data remote failed to read or write)
+        └── DataLocked              TEMPORARILY_UNAVAILABLE 503 exit 1 (another command holds the lock)
 
 Foreign errors (SQLAlchemy, fsspec, OS) are mapped once, where they are met, with
 ``raise ... from``; nothing outside this module defines a new exception base.
@@ -35,14 +40,19 @@ __all__ = [
     "ArtifactError",
     "CairnError",
     "ConfigError",
+    "CorruptObject",
+    "DataError",
+    "DataLocked",
     "InvalidFilter",
     "InvalidInput",
     "InvalidKey",
     "InvalidPath",
     "InvalidState",
     "NotFound",
+    "ObjectMissing",
     "ParamOverwrite",
     "PermissionDenied",
+    "RemoteError",
     "StoreBusy",
     "StoreError",
     "Unauthenticated",
@@ -169,6 +179,35 @@ class ConfigError(CairnError):
 
     code = "INVALID_PARAMETER_VALUE"
     http_status = 400
+
+
+class DataError(CairnError):
+    """Data versioning failed: the object cache, a pointer file or a data remote."""
+
+
+class CorruptObject(DataError):
+    """An object's bytes do not hash to its oid (a flipped byte, a truncated file, nonsense)."""
+
+    code = "CORRUPT_OBJECT"
+    http_status = 500
+
+
+class ObjectMissing(DataError, NotFound):
+    """An object is in neither the cache nor the remote asked."""
+
+    code = "RESOURCE_DOES_NOT_EXIST"
+    http_status = 404
+
+
+class RemoteError(DataError):
+    """A data remote could not be read or written (unreachable, no credentials, read-only)."""
+
+
+class DataLocked(DataError):
+    """Another cairn data command held the repository's lock for longer than we waited."""
+
+    code = "TEMPORARILY_UNAVAILABLE"
+    http_status = 503
 
 
 def _all_subclasses(cls: type[CairnError]) -> Iterable[type[CairnError]]:

@@ -27,6 +27,7 @@ __all__ = ["CliState", "SuggestingGroup", "cli", "get_client", "main"]
 # name -> "module:attribute"; a capability adds its command group with one line here.
 COMMANDS = {
     "artifacts": "cairn.cli.artifacts:artifacts",
+    "data": "cairn.cli.data:data",
     "db": "cairn.cli.maintenance:db",
     "experiments": "cairn.cli.experiments:experiments",
     "gc": "cairn.cli.maintenance:gc",
@@ -35,6 +36,7 @@ COMMANDS = {
     "runs": "cairn.cli.runs:runs",
     "server": "cairn.cli.server:server",
     "sync": "cairn.cli.maintenance:sync",
+    "ui": "cairn.cli.ui:ui",
 }
 
 

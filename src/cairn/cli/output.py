@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cairn.humanize import format_bytes
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -172,15 +174,8 @@ def format_value(value: Any) -> str:
 
 
 def format_size(size: int | None) -> str:
-    """Bytes as '512 B', '1.5 KB', '3.2 MB' ..."""
-    if size is None:
-        return "-"
-    amount = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if amount < 1024 or unit == "TB":
-            return f"{int(amount)} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{size} B"  # pragma: no cover
+    """Bytes as '512 B', '1.5 KiB', '3.2 MiB' ... ('-' for None)."""
+    return "-" if size is None else format_bytes(size)
 
 
 def status_markup(status: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cairn.cli import output
+from cairn.tracking.inputs import describe_dataset_input
 
 if TYPE_CHECKING:
     from cairn.entities import Run
@@ -21,6 +22,7 @@ def render_run(client: CairnClient, run: Run, as_json: bool) -> None:
     exp_name = client.get_experiment(info.experiment_id).name
     files = client.artifact_store(info.run_id).walk()
     data = output.run_dict(run, exp_name)
+    data["datasets"] = [describe_dataset_input(d) for d in client.get_run_io(info.run_id).datasets]
     if as_json:
         data["artifacts"] = [{"path": f.path, "file_size": f.file_size} for f in files]
         output.print_json(data)
@@ -51,6 +53,9 @@ def render_run(client: CairnClient, run: Run, as_json: bool) -> None:
             for key, value in sorted(values.items()):
                 grid.add_row(output.esc(key), output.esc(output.format_value(value)))
             output.show(grid)
+    if data["datasets"]:
+        output.say("")
+        output.show(dataset_table(data["datasets"]))
     if files:
         output.say("")
         grid = output.table("path", "size", title="Artifacts")
@@ -60,6 +65,22 @@ def render_run(client: CairnClient, run: Run, as_json: bool) -> None:
         if len(files) > MAX_ARTIFACTS_SHOWN:
             left = len(files) - MAX_ARTIFACTS_SHOWN
             output.note(f"... and {left} more files: see `cairn artifacts list {info.run_id}`")
+
+
+def dataset_table(datasets: list[dict[str, Any]], title: str = "Datasets") -> Any:
+    """The datasets a run read: name, role, digest, path, size, files and rows."""
+    grid = output.table("name", "context", "digest", "path", "size", "files", "rows", title=title)
+    for d in datasets:
+        grid.add_row(
+            output.esc(d["name"]),
+            output.esc(d["context"] or ""),
+            output.esc(d["digest"][:12]),
+            output.esc(d["path"] or ""),
+            output.format_size(d["size"]),
+            "" if d["files"] is None else str(d["files"]),
+            "" if d["rows"] is None else f"{d['rows']:,}",
+        )
+    return grid
 
 
 def comparison_rows(found: list[Run]) -> list[dict[str, Any]]:

@@ -27,6 +27,19 @@ backend_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")
 
 
+def listen_options(command: Any) -> Any:
+    """``--host``, ``--port`` and ``--backend-store-uri``: where a server listens and what it
+    serves (``cairn server`` and ``cairn ui``)."""
+    command = backend_option(command)
+    command = click.option(
+        "--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+        help="Port to listen on.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+    )(command)
+
+
 def _store_uri(backend_store_uri: str | None) -> str:
     uri = backend_store_uri or get_client().tracking_uri
     if uri.startswith(("http://", "https://")):
@@ -67,15 +80,7 @@ def _read_password(password_stdin: bool) -> str:
 
 
 @click.group("server", cls=SuggestingGroup, invoke_without_command=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=5000,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
-)
-@backend_option
+@listen_options
 @click.option(
     "--artifacts-destination",
     metavar="URL",

@@ -79,6 +79,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(mlflow.router)
+    from cairn.ui.app import install_ui
+
+    install_ui(app)  # the web UI: pages at /, /experiments, /runs ..., files under /static
     if settings.auth:
         from cairn.server import auth
 

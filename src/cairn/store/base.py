@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from cairn.entities import (
     AuditEvent,
     DatasetInput,
+    DatasetSummary,
+    DatasetVersion,
     Experiment,
     LoggedModel,
     LoggedModelStatus,
@@ -350,6 +352,32 @@ class RunRepository(abc.ABC):
             page_token,
         )
 
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str | int],
+        filter_string: str | None = None,
+        run_view_type: ViewType | str | int = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """How many runs :meth:`search_runs` would return over all its pages."""
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [experiment_ids]
+        ids = [v.validate_experiment_id(e) for e in experiment_ids]
+        return self._count_runs(ids, filter_string, ViewType.parse(run_view_type))
+
+    def _count_runs(
+        self, experiment_ids: list[int], filter_string: str | None, run_view_type: ViewType
+    ) -> int:
+        """By paging through the search; a backend that can count in one query overrides this."""
+        total, token = 0, None
+        while True:
+            page = self._search_runs(
+                experiment_ids, filter_string, run_view_type, MAX_RESULTS_LIMIT, [], token
+            )
+            total += len(page.items)
+            token = page.next_page_token
+            if not token:
+                return total
+
     def record_artifacts(self, run_id: str, files: dict[str, dict[str, Any]]) -> None:
         """Note in the audit trail that files (path -> size and digest) were logged to a run."""
         from cairn.artifacts.paths import clean_artifact_path
@@ -453,6 +481,7 @@ class Store(abc.ABC):
     audit: AuditRepository
     logged_models: LoggedModelRepository
     run_io: RunIORepository
+    datasets: DatasetRepository
 
     @property
     @abc.abstractmethod
@@ -664,3 +693,47 @@ class RunIORepository(abc.ABC):
     def _get_run_io(self, run_id: str) -> RunIO: ...
     @abc.abstractmethod
     def _get_runs_io(self, run_ids: list[str]) -> dict[str, RunIO]: ...
+
+
+class DatasetRepository(abc.ABC):
+    """Datasets as the runs that read them recorded them: names, versions (digests) and uses.
+
+    A version is a (name, digest) pair; the runs that logged it as an input are its uses.
+    Deleted runs do not count. ``experiment_ids`` narrows everything to those experiments
+    (the server passes what the caller may read); None means all.
+    """
+
+    def list_datasets(
+        self,
+        experiment_ids: Sequence[str] | None = None,
+        name_like: str | None = None,
+        max_results: int = 1000,
+    ) -> list[DatasetSummary]:
+        """Dataset names with their version and run counts, most recently used first."""
+        pattern = None
+        if name_like is not None:
+            pattern = mv.text(name_like, "dataset name filter", mv.MAX_DATASET_NAME_LENGTH)
+        return self._list_datasets(
+            _experiment_filter(experiment_ids), pattern, _check_max_results(max_results)
+        )
+
+    def get_dataset(
+        self, name: str, experiment_ids: Sequence[str] | None = None
+    ) -> list[DatasetVersion]:
+        """Every version of a dataset with the runs that read it, newest first; NotFound if
+        no (visible) run read a dataset of that name."""
+        clean = mv.text(name, "dataset name", mv.MAX_DATASET_NAME_LENGTH)
+        return self._get_dataset(clean, _experiment_filter(experiment_ids))
+
+    @abc.abstractmethod
+    def _list_datasets(
+        self, experiment_ids: list[int] | None, name_like: str | None, max_results: int
+    ) -> list[DatasetSummary]: ...
+    @abc.abstractmethod
+    def _get_dataset(self, name: str, experiment_ids: list[int] | None) -> list[DatasetVersion]: ...
+
+
+def _experiment_filter(experiment_ids: Sequence[str] | None) -> list[int] | None:
+    if experiment_ids is None:
+        return None
+    return [v.validate_experiment_id(e) for e in experiment_ids]

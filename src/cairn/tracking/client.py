@@ -6,7 +6,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,9 @@ from cairn import config
 from cairn.artifacts.base import Artifacts
 from cairn.artifacts.paths import file_facts, iter_local_files
 from cairn.entities import (
+    DatasetInput,
+    DatasetSummary,
+    DatasetVersion,
     Experiment,
     FileInfo,
     Metric,
@@ -24,12 +27,14 @@ from cairn.entities import (
     Param,
     Run,
     RunInfo,
+    RunIO,
     RunStatus,
     RunTag,
     ViewType,
 )
 from cairn.errors import InvalidInput
 from cairn.store import Store, open_store
+from cairn.tracking.inputs import SupportsDatasetInput, as_dataset_input
 
 _STORES: dict[tuple[str, str | None], Store] = {}
 
@@ -216,6 +221,33 @@ class CairnClient:
     def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
         """Every point of a metric, by step."""
         return self.store.runs.get_metric_history(run_id, key)
+
+    # -- datasets -----------------------------------------------------------------------------
+
+    def log_input(
+        self,
+        run_id: str,
+        dataset: DatasetInput | SupportsDatasetInput,
+        context: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> DatasetInput:
+        """Record that the run read a dataset version (``cairn.data.dataset(...)`` or a
+        ``DatasetInput``), in a role such as "training"; returns what was recorded."""
+        recorded = as_dataset_input(dataset, context, tags)
+        self.store.run_io.log_inputs(run_id, [recorded])
+        return recorded
+
+    def get_run_io(self, run_id: str) -> RunIO:
+        """The datasets and logged models a run read, and the models it produced."""
+        return self.store.run_io.get_run_io(run_id)
+
+    def list_datasets(self, name_like: str | None = None) -> list[DatasetSummary]:
+        """Dataset names that runs read, most recently used first."""
+        return self.store.datasets.list_datasets(name_like=name_like)
+
+    def get_dataset(self, name: str) -> list[DatasetVersion]:
+        """Every version of a dataset with the runs that read it, newest first."""
+        return self.store.datasets.get_dataset(name)
 
     # -- artifacts ----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from cairn import config
 from cairn.entities import (
+    DatasetInput,
     Experiment,
     Metric,
     MetricHistory,
@@ -34,6 +35,7 @@ from cairn.entities import (
 from cairn.errors import InvalidInput, InvalidState, NotFound, ParamOverwrite
 from cairn.store import validation as v
 from cairn.tracking.client import CairnClient
+from cairn.tracking.inputs import SupportsDatasetInput
 from cairn.tracking.spool import RunEnd, Spool, recover
 
 NOTE_TAG = "cairn.note.content"
@@ -481,6 +483,17 @@ def log_image(image: Any, artifact_file: str) -> None:
     """Save an image (numpy array or PIL) as an artifact of the active run."""
     run = _ensure_run()
     run.client.log_image(run.info.run_id, image, artifact_file)
+
+
+def log_input(
+    dataset: DatasetInput | SupportsDatasetInput,
+    context: str | None = None,
+    tags: dict[str, Any] | None = None,
+) -> DatasetInput:
+    """Record that the active run read a dataset version, e.g.
+    ``cairn.log_input(cairn.data.dataset("data/train.csv"), context="training")``."""
+    run = _ensure_run()
+    return run.client.log_input(run.info.run_id, dataset, context, tags)
 
 
 # -- reads -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cairn.errors import CairnError, PermissionDenied, Unauthenticated
+from cairn.server.auth import pages, sessions
 from cairn.server.auth.access import Access, Resource
 from cairn.server.auth.authenticate import Authenticator
 from cairn.server.auth.policy import Rule, check
@@ -56,11 +57,16 @@ class AuthMiddleware:
         try:
             await self._handle(scope, receive, send)
         except Unauthenticated as err:
-            response = error_response(err.code, err.message, err.http_status)
-            response.headers["WWW-Authenticate"] = CHALLENGE
+            response = pages.sign_in_first(scope)
+            if response is None:
+                response = error_response(err.code, err.message, err.http_status)
+                response.headers["WWW-Authenticate"] = CHALLENGE
             await response(scope, receive, send)
         except CairnError as err:
-            await error_response(err.code, err.message, err.http_status)(scope, receive, send)
+            response = pages.refusal_page(scope, err)
+            if response is None:
+                response = error_response(err.code, err.message, err.http_status)
+            await response(scope, receive, send)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: AuthState = scope["app"].state.auth
@@ -69,8 +75,14 @@ class AuthMiddleware:
         if rule is not None and rule.public:
             await self.app(scope, receive, send)
             return
-        header = Headers(scope=scope).get("authorization")
+        headers = Headers(scope=scope)
+        header = headers.get("authorization")
+        session = None if header else sessions.session_of(headers)
+        if session is not None:  # the web UI's cookie: a token, checked like any other
+            header = f"Bearer {session}"
         user = await run_in_threadpool(state.authenticator.authenticate, header)
+        if session is not None:
+            sessions.check_unsafe_request(scope, session)
         grants = await run_in_threadpool(state.lookups.auth.grants_of, user.user_id)
         access = Access(user, grants, state.default, state.lookups.auth)
         scope.setdefault("state", {})["access"] = access

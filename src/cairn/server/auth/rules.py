@@ -98,6 +98,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/runs/io"): read(run("run_ids", optional=True)),
     ("POST", f"{NATIVE}/runs/latest-metrics"): read(run("run_ids", optional=True)),
     ("GET", f"{NATIVE}/runs/{{run_id}}/io"): read(RUN),
+    # native API: datasets (listings narrowed to the experiments the caller may read)
+    ("GET", f"{NATIVE}/datasets"): SIGNED_IN,
+    ("GET", f"{NATIVE}/datasets/by-name"): SIGNED_IN,
     ("POST", f"{NATIVE}/runs/{{run_id}}/inputs"): both(
         edit(RUN), read(logged_model("models", optional=True))
     ),
@@ -181,6 +184,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{PROXY}/artifacts/{{artifact_path:path}}"): read(PROXIED),
     ("PUT", f"{PROXY}/artifacts/{{artifact_path:path}}"): edit(PROXIED),
     ("DELETE", f"{PROXY}/artifacts/{{artifact_path:path}}"): manage(PROXIED),
+    # the web UI (cairn.ui): sign-in is open; pages narrow listings to what the user may read
+    ("GET", "/static"): PUBLIC,  # stylesheets and scripts, also of the sign-in page
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/account"): SIGNED_IN,
+    ("GET", "/"): SIGNED_IN,
+    ("GET", "/experiments"): SIGNED_IN,
+    ("GET", "/experiments/{experiment_id}"): read(EXPERIMENT),
+    ("GET", "/runs"): SIGNED_IN,
+    # run and compare pages, chart data, artifact views: each answers 404 for a run of an
+    # experiment the user may not read (cairn.ui.readable), so none tells that it exists
+    ("GET", "/runs/{run_id}"): SIGNED_IN,
+    ("GET", "/runs/{run_id}/series"): SIGNED_IN,
+    ("GET", "/runs/{run_id}/artifacts"): SIGNED_IN,
+    ("GET", "/runs/{run_id}/artifacts/raw/{path:path}"): SIGNED_IN,
+    ("GET", "/compare"): SIGNED_IN,
+    ("GET", "/datasets"): SIGNED_IN,
+    ("GET", "/datasets/{name:path}"): SIGNED_IN,
+    ("GET", "/compare/series"): SIGNED_IN,
     # the account API (served only with --auth)
     ("GET", f"{NATIVE}/auth/whoami"): SIGNED_IN,
     ("GET", f"{NATIVE}/auth/users"): ADMIN,

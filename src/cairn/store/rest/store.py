@@ -36,6 +36,7 @@ from cairn.store.base import (
     Store,
 )
 from cairn.store.rest import transport, wire
+from cairn.store.rest.datasets import RestDatasetRepository
 from cairn.store.rest.logged_models import RestLoggedModelRepository
 from cairn.store.rest.run_io import RestRunIORepository
 
@@ -277,6 +278,7 @@ class RestStore(Store):
         self.audit = RestAuditRepository(api)
         self.logged_models = RestLoggedModelRepository(api)
         self.run_io = RestRunIORepository(api)
+        self.datasets = RestDatasetRepository(api)
         self._api = api
         self._artifact_root: str | None = None
 

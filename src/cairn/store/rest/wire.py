@@ -15,6 +15,9 @@ from typing import Any
 from cairn.entities import (
     AuditEvent,
     DatasetInput,
+    DatasetSummary,
+    DatasetUse,
+    DatasetVersion,
     Experiment,
     FileInfo,
     LoggedModel,
@@ -182,6 +185,30 @@ def dataset_input_out(dataset: DatasetInput) -> dict[str, Any]:
 def dataset_input_in(data: dict[str, Any]) -> DatasetInput:
     """A dataset a run read, from JSON."""
     return DatasetInput(**{**data, "tags": dict(data["tags"])})
+
+
+def dataset_summary_out(summary: DatasetSummary) -> dict[str, Any]:
+    """A dataset name with its version and run counts, as JSON."""
+    return asdict(summary)
+
+
+def dataset_summary_in(data: dict[str, Any]) -> DatasetSummary:
+    """A dataset summary from JSON."""
+    return DatasetSummary(data["name"], data["versions"], data["runs"], data["last_used"])
+
+
+def dataset_version_out(version: DatasetVersion) -> dict[str, Any]:
+    """A dataset version with the runs that read it, as JSON."""
+    return {
+        "dataset": dataset_input_out(version.dataset),
+        "uses": [asdict(use) for use in version.uses],
+    }
+
+
+def dataset_version_in(data: dict[str, Any]) -> DatasetVersion:
+    """A dataset version from JSON."""
+    uses = [DatasetUse(**use) for use in data["uses"]]
+    return DatasetVersion(dataset_input_in(data["dataset"]), uses)
 
 
 def model_output_out(output: ModelOutput) -> dict[str, Any]:

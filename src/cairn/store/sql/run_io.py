@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import blake3
 import sqlalchemy as sa
@@ -165,23 +166,26 @@ def _link(conn: Connection, run_id: str, direction: str, models: list[ModelOutpu
         conn.execute(_links.insert(), rows)
 
 
+def dataset_input_of(row: sa.Row[Any]) -> DatasetInput:
+    """The run input a ``run_dataset_inputs`` row records."""
+    return DatasetInput(
+        name=row.dataset_name,
+        digest=row.dataset_digest,
+        source_type=row.source_type,
+        source=row.source,
+        schema=row.dataset_schema,
+        profile=row.profile,
+        tags=json.loads(row.tags),
+    )
+
+
 def _load(conn: Connection, run_ids: list[str]) -> dict[str, RunIO]:
     found = {run_id: RunIO() for run_id in run_ids}
     for chunk in _chunks(run_ids, 500):
         for row in conn.execute(
             sa.select(_inputs).where(_inputs.c.run_uuid.in_(chunk)).order_by(_inputs.c.seq)
         ):
-            found[row.run_uuid].datasets.append(
-                DatasetInput(
-                    name=row.dataset_name,
-                    digest=row.dataset_digest,
-                    source_type=row.source_type,
-                    source=row.source,
-                    schema=row.dataset_schema,
-                    profile=row.profile,
-                    tags=json.loads(row.tags),
-                )
-            )
+            found[row.run_uuid].datasets.append(dataset_input_of(row))
         for row in conn.execute(
             sa.select(_links).where(_links.c.run_uuid.in_(chunk)).order_by(_links.c.seq)
         ):

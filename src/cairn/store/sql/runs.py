@@ -296,6 +296,17 @@ class SqlRunRepository(RunRepository):
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         return Page(runs, token)
 
+    def _count_runs(
+        self, experiment_ids: list[int], filter_string: str | None, run_view_type: ViewType
+    ) -> int:
+        from cairn.store.search import parse_filter
+        from cairn.store.sql.search_compiler import count_run_search
+
+        expr, stages = parse_filter(filter_string), run_view_type.stages()
+        query = count_run_search(experiment_ids, expr, stages)
+        with read_connection(self._engine) as conn:
+            return int(conn.execute(query).scalar_one())
+
     def _record_artifacts(self, run_id: str, files: dict[str, dict[str, Any]]) -> None:
         def record(conn: Connection) -> None:
             require_run(conn, run_id, for_write=True)

@@ -372,6 +372,7 @@ run_dataset_inputs = Table(
     Column("profile", LongText, nullable=True),
     Column("tags", Text, nullable=False),
     UniqueConstraint("run_uuid", "dataset_name", "dataset_digest"),
+    Index("ix_run_dataset_inputs_name", "dataset_name", "dataset_digest"),
     **MYSQL,
 )
 

@@ -46,6 +46,7 @@ __all__ = [
     "Builder",
     "build_experiment_search",
     "build_run_search",
+    "count_run_search",
     "filtered_search",
     "ordered_search",
 ]
@@ -317,6 +318,14 @@ def filtered_search(
     """A builder holding the filter's joins, and the conditions of the run search."""
     builder = Builder(RUN_TARGET)
     return builder, [*run_scope(experiment_ids, stages), *builder.where(expr)]
+
+
+def count_run_search(
+    experiment_ids: list[int], expr: Expr | None, stages: tuple[str, ...]
+) -> sa.Select[Any]:
+    """``SELECT count(*)`` of the runs matching ``expr`` in the experiments and stages."""
+    builder, conditions = filtered_search(experiment_ids, expr, stages)
+    return sa.select(sa.func.count()).select_from(builder.source).where(*conditions)
 
 
 def ordered_search(

@@ -14,6 +14,7 @@ from cairn.store.base import Store, now_ms
 from cairn.store.sql import schema as t
 from cairn.store.sql.audit import SqlAuditRepository, append_event
 from cairn.store.sql.auth import SqlAuthRepository
+from cairn.store.sql.datasets import SqlDatasetRepository
 from cairn.store.sql.engine import create_engine, run_write
 from cairn.store.sql.experiments import SqlExperimentRepository
 from cairn.store.sql.logged_models import SqlLoggedModelRepository
@@ -59,6 +60,7 @@ class SqlStore(Store):
         self.audit = SqlAuditRepository(self._engine)
         self.logged_models = SqlLoggedModelRepository(self._engine, self.actor)
         self.run_io = SqlRunIORepository(self._engine, self.actor)
+        self.datasets = SqlDatasetRepository(self._engine)
         self.auth = SqlAuthRepository(self._engine, self.actor)
         self._ensure_default_experiment()
 

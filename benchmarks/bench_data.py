@@ -1,0 +1,407 @@
+"""Data versioning benchmark: ``cairn data`` and ``dvc`` side by side, with ``cp`` as the floor.
+
+Usage (from the repo, with cairn's virtualenv, which has dvc as a dev dependency):
+
+    .venv/bin/python benchmarks/bench_data.py [--data DIR] [--workdir DIR] [--skip-dvc]
+        [--skip-200k] [--out FILE]
+
+The data is the DVC anchor's (``../shared/anchors/dvc/make_data.py``: ``big.bin`` 1 GiB,
+``many/`` 20,000 files of 1-8 KiB in 100 folders, ``table.csv`` 200 MB), made on first use
+in ``--data`` (default ``/tmp/anchor-dvc/data``, shared with the anchor). For each tool, in a
+fresh git repository with a local-folder remote, the anchor's steps in the anchor's order:
+copy the data in, ``add`` the big file, the folder and the table, ``status`` twice, change
+one file, ``status``, incremental ``add``, ``push``, a push with nothing to push, ``status``
+against the remote, delete data and cache then ``pull``, delete data then ``checkout``, and
+``gc``; the bytes are compared with the originals at the end. Every step is the real command
+line in a subprocess, timed between two ``sync`` calls (dirty pages of one step are not
+flushed inside the next), as the anchor does.
+
+``cp`` of the same bytes is timed in the same run as the floor for the steps that must write
+bytes (add, push, pull, checkout). cairn's extra figures: ``status`` of 200,000 unchanged
+files, ``status`` time inside the process (without interpreter start-up), and the hashing
+throughput of ``big.bin`` against this machine's single-process BLAKE3 (``update_mmap`` on
+all cores). The JSON goes to stdout, ``benchmarks/results/`` and ``benchmarks/data-latest.json``;
+progress to stderr.
+"""
+
+from __future__ import annotations
+
+import abc
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+LATEST = HERE / "data-latest.json"
+MAKE_DATA = REPO.parent / "shared" / "anchors" / "dvc" / "make_data.py"
+BIN = Path(sys.executable).parent
+MODIFIED = "many/d42/f08442.bin"  # the anchor's changed file
+# Steps that move bytes, and the cp that writes the same bytes.
+BYTE_STEPS = {
+    "add_big": "cp_big",
+    "add_many": "cp_many",
+    "add_csv": "cp_csv",
+    "push": "cp_all",
+    "pull": "cp_all",
+    "checkout": "cp_all",
+}
+NO_BYTE_STEPS = ("status_clean", "status_modified", "add_many_incremental", "push_empty", "gc")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+    "DVC_NO_ANALYTICS": "1", "LC_ALL": "C",
+}  # fmt: skip
+
+
+def log(message: str) -> None:
+    """Progress, to stderr."""
+    print(f"bench_data: {message}", file=sys.stderr, flush=True)
+
+
+def sh(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command that must succeed; its stdout."""
+    done = subprocess.run(
+        args, cwd=cwd, env={**os.environ, **GIT_ENV, **(env or {})}, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Wall seconds of a command, between two syncs (the second not counted)."""
+    os.sync()
+    start = time.perf_counter()
+    sh(args, cwd, env)
+    seconds = time.perf_counter() - start
+    os.sync()
+    return round(seconds, 4)
+
+
+def ensure_data(data: Path) -> None:
+    """The anchor's data in ``data`` (made once, ~2 min)."""
+    if (data / "manifest.json").is_file() and (data / "big.bin").is_file():
+        return
+    log(f"making the anchor data in {data}")
+    subprocess.run([sys.executable, str(MAKE_DATA), "--out", str(data)], check=True)
+
+
+def change_one_file(root: Path) -> None:
+    """The anchor's change: new random bytes (seed 99) in one file of many/."""
+    path = root / MODIFIED
+    size = path.stat().st_size
+    path.chmod(0o644)
+    path.unlink()  # a linked workspace file may be read-only; write a new file instead
+    path.write_bytes(random.Random(99).randbytes(size))
+
+
+def remove_data(root: Path) -> None:
+    """Delete the workspace copies of the data."""
+    for name in ("big.bin", "table.csv"):
+        (root / name).unlink(missing_ok=True)
+    shutil.rmtree(root / "many", ignore_errors=True)
+
+
+def same_bytes(root: Path, data: Path) -> bool:
+    """Whether the workspace holds the original data (with the one changed file)."""
+    for name in ("big.bin", "table.csv"):
+        if subprocess.run(["cmp", "-s", str(root / name), str(data / name)]).returncode:
+            return False
+    differ = subprocess.run(
+        ["diff", "-rq", str(root / "many"), str(data / "many")], capture_output=True, text=True
+    ).stdout.splitlines()
+    return len(differ) == 1 and MODIFIED.split("/")[-1] in differ[0]
+
+
+def cp_floor(data: Path, work: Path) -> dict[str, float]:
+    """``cp`` of the same bytes: the big file, the folder, the table, all of it."""
+    target = work / "cp"
+    results = {}
+    for step, args in (
+        ("cp_big", ["cp", str(data / "big.bin"), "."]),
+        ("cp_many", ["cp", "-r", str(data / "many"), "."]),
+        ("cp_csv", ["cp", str(data / "table.csv"), "."]),
+    ):
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        results[step] = timed(args, target)
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    results["cp_all"] = timed(
+        [
+            "bash",
+            "-c",
+            f"cp '{data}/big.bin' . && cp -r '{data}/many' . && cp '{data}/table.csv' .",
+        ],
+        target,
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    return results
+
+
+class Tool(abc.ABC):
+    """One tool's command lines for the anchor's steps."""
+
+    name: str
+    cache: str
+
+    @abc.abstractmethod
+    def init(self, root: Path, remote: Path) -> None:
+        """Set the tool up in a fresh git repository, with ``remote`` as its default remote."""
+
+    @abc.abstractmethod
+    def cmd(self, step: str) -> list[str]:
+        """The command line of a step."""
+
+
+class Dvc(Tool):
+    name, cache = "dvc", ".dvc/cache"
+
+    def __init__(self) -> None:
+        self.exe = str(BIN / "dvc") if (BIN / "dvc").exists() else shutil.which("dvc") or "dvc"
+
+    def init(self, root: Path, remote: Path) -> None:
+        sh([self.exe, "init", "-q"], root)
+        sh([self.exe, "remote", "add", "-d", "store", str(remote)], root)
+
+    def cmd(self, step: str) -> list[str]:
+        return {
+            "add_big": [self.exe, "add", "big.bin"],
+            "add_many": [self.exe, "add", "many"],
+            "add_csv": [self.exe, "add", "table.csv"],
+            "status": [self.exe, "status"],
+            "add_many_incremental": [self.exe, "add", "many"],
+            "push": [self.exe, "push"],
+            "status_remote": [self.exe, "status", "-c"],
+            "pull": [self.exe, "pull"],
+            "checkout": [self.exe, "checkout"],
+            "gc": [self.exe, "gc", "-w", "-f"],
+        }[step]
+
+
+class Cairn(Tool):
+    name, cache = "cairn", ".cairn/cache"
+
+    def __init__(self) -> None:
+        self.exe = str(BIN / "cairn")
+
+    def init(self, root: Path, remote: Path) -> None:
+        sh([self.exe, "data", "remote", "add", "store", str(remote), "--default"], root)
+
+    def cmd(self, step: str) -> list[str]:
+        c = [self.exe, "data"]
+        return {
+            "add_big": [*c, "add", "big.bin"],
+            "add_many": [*c, "add", "many"],
+            "add_csv": [*c, "add", "table.csv"],
+            "status": [*c, "status"],
+            "add_many_incremental": [*c, "add", "many"],
+            "push": [*c, "push"],
+            "status_remote": [*c, "status", "--remote"],
+            "pull": [*c, "pull"],
+            "checkout": [*c, "checkout"],
+            "gc": [*c, "gc"],
+        }[step]
+
+
+def run_tool(tool: Tool, data: Path, work: Path) -> dict[str, Any]:
+    """The anchor's steps for one tool in a fresh repository; step -> seconds."""
+    root, remote = work / tool.name / "repo", work / tool.name / "remote"
+    shutil.rmtree(work / tool.name, ignore_errors=True)
+    root.mkdir(parents=True)
+    remote.mkdir()
+    sh(["git", "init", "-q"], root)
+    tool.init(root, remote)
+    sh(["git", "add", "-A"], root)
+    sh(["git", "commit", "-qm", "init", "--allow-empty"], root)
+    steps: dict[str, Any] = {}
+
+    def step(name: str, args: list[str]) -> None:
+        steps[name] = timed(args, root)
+        log(f"{tool.name:5} {name:22} {steps[name]:8.3f}s")
+
+    step(
+        "copy_in",
+        [
+            "bash",
+            "-c",
+            f"cp '{data}/big.bin' . && cp -r '{data}/many' . && cp '{data}/table.csv' .",
+        ],
+    )
+    for name in ("add_big", "add_many", "add_csv"):
+        step(name, tool.cmd(name))
+    sh(["git", "add", "-A"], root)
+    sh(["git", "commit", "-qm", "track data"], root)
+    step("status_clean", tool.cmd("status"))
+    step("status_clean_2", tool.cmd("status"))
+    change_one_file(root)
+    step("status_modified", tool.cmd("status"))
+    step("add_many_incremental", tool.cmd("add_many_incremental"))
+    sh(["git", "add", "-A"], root)
+    sh(["git", "commit", "-qm", "change one file"], root)
+    step("push", tool.cmd("push"))
+    step("push_empty", tool.cmd("push"))
+    step("status_remote", tool.cmd("status_remote"))
+    remove_data(root)
+    shutil.rmtree(root / tool.cache)
+    step("pull", tool.cmd("pull"))
+    remove_data(root)
+    step("checkout", tool.cmd("checkout"))
+    step("gc", tool.cmd("gc"))
+    steps["verify_ok"] = same_bytes(root, data)
+    if isinstance(tool, Cairn):
+        steps["status_in_process"] = status_in_process(root)
+    shutil.rmtree(work / tool.name, ignore_errors=True)
+    return steps
+
+
+def status_in_process(root: Path) -> float:
+    """``status`` of the whole workspace inside this process (no interpreter start-up)."""
+    from cairn.data.workspace import Workspace
+
+    workspace = Workspace.find(root)
+    try:
+        workspace.status()  # warm: imports, page cache
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            workspace.status()
+            best = min(best, time.perf_counter() - start)
+    finally:
+        workspace.close()
+    return round(best, 4)
+
+
+def status_200k(work: Path) -> dict[str, float]:
+    """cairn ``status`` of 200,000 unchanged small files (1,000 folders of 200)."""
+    root = work / "cairn-200k"
+    shutil.rmtree(root, ignore_errors=True)
+    folder = root / "many"
+    rng = random.Random(7)
+    for d in range(1000):
+        sub = folder / f"d{d:03d}"
+        sub.mkdir(parents=True)
+        for f in range(200):
+            (sub / f"f{f:03d}.bin").write_bytes(rng.randbytes(64))
+    sh(["git", "init", "-q"], root)
+    cairn = str(BIN / "cairn")
+    result = {"add": timed([cairn, "data", "add", "many"], root)}
+    result["status_clean"] = timed([cairn, "data", "status"], root)
+    result["status_clean_2"] = timed([cairn, "data", "status"], root)
+    result["status_in_process"] = status_in_process(root)
+    shutil.rmtree(root, ignore_errors=True)
+    log(f"cairn status of 200,000 files: {result}")
+    return result
+
+
+def hashing(data: Path) -> dict[str, float]:
+    """MB/s of hashing big.bin: cairn's ``hash_file`` vs BLAKE3's best single-process rate."""
+    import blake3
+
+    from cairn.objects.hashing import hash_file
+
+    path = data / "big.bin"
+    size = path.stat().st_size
+    path.read_bytes()  # into the page cache
+
+    def rate(fn: Callable[[], Any]) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        return round(size / best / 1e6, 1)
+
+    def machine() -> None:
+        blake3.blake3(max_threads=blake3.blake3.AUTO).update_mmap(path)
+
+    floor = rate(machine)
+    ours = rate(lambda: hash_file(path))
+    return {"blake3_mmap_all_cores_mb_s": floor, "cairn_hash_file_mb_s": ours,
+            "ratio": round(ours / floor, 3)}  # fmt: skip
+
+
+def ratios(result: dict[str, Any]) -> dict[str, Any]:
+    """dvc/cairn for every step, and cairn/cp for the steps that write bytes."""
+    cairn, dvc, cp = result["cairn"], result.get("dvc"), result["cp"]
+    out: dict[str, Any] = {"dvc_over_cairn": {}, "cairn_over_cp": {}}
+    for step, seconds in cairn.items():
+        if not isinstance(seconds, float):
+            continue
+        if dvc and isinstance(dvc.get(step), float) and seconds > 0:
+            out["dvc_over_cairn"][step] = round(dvc[step] / seconds, 2)
+        if step in BYTE_STEPS:
+            out["cairn_over_cp"][step] = round(seconds / cp[BYTE_STEPS[step]], 2)
+    return out
+
+
+def targets(result: dict[str, Any]) -> dict[str, bool | None]:
+    """Whether each of the issue's targets was met in this run (None: not measured)."""
+    r, cairn = result["ratios"], result["cairn"]
+    met: dict[str, bool | None] = {}
+    for step in NO_BYTE_STEPS:
+        found = r["dvc_over_cairn"].get(step)
+        met[f"{step} >= 10x faster than dvc"] = None if found is None else found >= 10
+    for step in BYTE_STEPS:
+        met[f"{step} within 1.25x of cp"] = r["cairn_over_cp"][step] <= 1.25
+        found = r["dvc_over_cairn"].get(step)
+        met[f"{step} not slower than dvc"] = None if found is None else found >= 1
+    met["status of 20,000 files < 0.2 s"] = cairn["status_clean_2"] < 0.2
+    big = result.get("cairn_200k")
+    met["status of 200,000 files < 2 s"] = None if big is None else big["status_clean_2"] < 2
+    met["hashing >= 80% of BLAKE3"] = result["hashing"]["ratio"] >= 0.8
+    return met
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("/tmp/anchor-dvc/data"))
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/cairn-bench-data"))
+    parser.add_argument("--skip-dvc", action="store_true")
+    parser.add_argument("--skip-200k", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    ensure_data(args.data)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "kernel": platform.release(),
+        },  # fmt: skip
+        "data": json.loads((args.data / "manifest.json").read_text()),
+    }
+    result["cp"] = cp_floor(args.data, args.workdir)
+    log(f"cp floor: {result['cp']}")
+    result["cairn"] = run_tool(Cairn(), args.data, args.workdir)
+    if not args.skip_dvc:
+        result["dvc_version"] = sh([Dvc().exe, "--version"], args.workdir).strip()
+        result["dvc"] = run_tool(Dvc(), args.data, args.workdir)
+    result["hashing"] = hashing(args.data)
+    if not args.skip_200k:
+        result["cairn_200k"] = status_200k(args.workdir)
+    result["ratios"] = ratios(result)
+    result["targets"] = targets(result)
+    text = json.dumps(result, indent=2)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"data-{stamp}.json").write_text(text)
+    (args.out or LATEST).write_text(text)
+
+
+if __name__ == "__main__":
+    main()

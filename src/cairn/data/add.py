@@ -1,0 +1,331 @@
+"""``cairn data add`` and ``cairn data commit``: store data in the cache, write its pointer.
+
+Every target is checked before anything is written (inside the project, not ``.cairn/`` or
+``.git``, not a pointer, not inside or around data tracked already, not tracked by git, only
+regular files and folders). Then, per target: unchanged files (by the state index) are not
+read again, the others are hashed while they are copied into the cache (many at once in
+threads, no fsync each), the cache is flushed once, and only then is the pointer written
+(atomically) and the data path added to the folder's ``.gitignore``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cairn.data import gitignore
+from cairn.data import pointer as pointer_file_io
+from cairn.data.materialize import Materializer, link_setting
+from cairn.data.pointer import SUFFIX, Pointer, is_pointer_path, pointer_path_for
+from cairn.data.progress import QUIET, Reporter
+from cairn.data.state import Signature, signature
+from cairn.data.walk import Scan, scan_folder
+from cairn.errors import InvalidInput, InvalidPath, NotFound
+from cairn.objects.hashing import THREADED_FROM
+from cairn.objects.manifest import Manifest
+
+if TYPE_CHECKING:
+    from cairn.data.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """What adding one path did."""
+
+    path: str  # the data, relative to the project root
+    pointer_path: str
+    pointer: Pointer
+    changed: bool  # the pointer's content changed (or it is new)
+    hashed_files: int  # files read because the state index did not know them
+    stored_objects: int  # objects newly written to the cache
+    stored_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "path": self.path, "pointer": self.pointer_path, **self.pointer.to_dict(),
+            "changed": self.changed, "hashed_files": self.hashed_files,
+            "stored_objects": self.stored_objects, "stored_bytes": self.stored_bytes,
+        }  # fmt: skip
+
+
+@dataclass
+class _Target:
+    path: Path
+    rel: str
+    is_dir: bool
+    scan: Scan | None = None
+    stat: os.stat_result | None = None
+    observed_at_ns: int = 0
+
+
+def add(
+    workspace: Workspace,
+    targets: list[str | Path],
+    *,
+    cwd: Path | None = None,
+    link: str | None = None,
+    reporter: Reporter = QUIET,
+) -> list[AddResult]:
+    """Track ``targets`` (files and folders): store them and write ``PATH.cairn`` beside each."""
+    if not targets:
+        raise InvalidInput("name at least one file or folder to add")
+    strategies = link_setting(workspace.config, link)
+    checked = _check_targets(workspace, targets, cwd)
+    return [_add_one(workspace, target, strategies, reporter) for target in checked]
+
+
+def commit(
+    workspace: Workspace,
+    targets: list[str | Path] | None = None,
+    *,
+    cwd: Path | None = None,
+    link: str | None = None,
+    reporter: Reporter = QUIET,
+) -> list[AddResult]:
+    """Record the workspace's current content of tracked data in their pointers."""
+    strategies = link_setting(workspace.config, link)
+    found = workspace.pointers(targets, cwd)
+    if not found:
+        raise NotFound("no data is tracked here yet; track some with `cairn data add PATH`")
+    data_paths = []
+    for pointer_path, pointer in found:
+        data = workspace.data_path(pointer_path, pointer)
+        if not os.path.lexists(data):
+            raise NotFound(
+                f"{workspace.display(data)} (of {workspace.display(pointer_path)}) is missing, so "
+                "there is nothing to commit; `cairn data checkout` brings it back"
+            )
+        data_paths.append(data)
+    checked = _check_targets(workspace, data_paths, cwd)
+    return [_add_one(workspace, target, strategies, reporter) for target in checked]
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _check_targets(workspace: Workspace, targets: list[Any], cwd: Path | None) -> list[_Target]:
+    from cairn.data.git import tracked_by_git
+
+    seen: dict[Path, _Target] = {}
+    for raw in targets:
+        path = workspace.absolute(raw, cwd)
+        if path == workspace.root:
+            raise InvalidPath("cannot track the project root itself; add the folders inside it")
+        if path in seen:
+            continue
+        if is_pointer_path(path):
+            raise InvalidInput(
+                f"{raw} is a pointer file; add the data it stands for: "
+                f"`cairn data add {str(raw)[: -len(SUFFIX)]}`"
+            )
+        _refuse_inside_tracked(workspace, path, raw)
+        observed = time.time_ns()
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise NotFound(f"{raw} does not exist") from None
+        if path.is_symlink() and not _points_into(path, workspace.cache.root):
+            raise InvalidInput(f"{raw} is a symbolic link; add the file or folder it points to")
+        if stat_module.S_ISDIR(st.st_mode):
+            target = _Target(path, workspace.rel(path), True, scan=scan_folder(path))
+            _refuse_odd_contents(workspace, target, raw)
+        elif stat_module.S_ISREG(st.st_mode):
+            target = _Target(path, workspace.rel(path), False, stat=st, observed_at_ns=observed)
+        else:
+            raise InvalidInput(f"{raw} is neither a regular file nor a folder")
+        for other in seen.values():
+            if other.path in path.parents or path in other.path.parents:
+                raise InvalidInput(
+                    f"{raw} and {workspace.display(other.path)} overlap; add one of them"
+                )
+        seen[path] = target
+    in_git = tracked_by_git(workspace.root, [t.rel for t in seen.values()])
+    if in_git:
+        raise InvalidInput(
+            f"{in_git[0]} is tracked by git already; stop tracking it there first "
+            f"(`git rm -r --cached {in_git[0]}`), then add it"
+        )
+    return list(seen.values())
+
+
+def _points_into(path: Path, folder: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(folder.resolve())
+
+
+def _refuse_inside_tracked(workspace: Workspace, path: Path, raw: Any) -> None:
+    for folder in path.parents:
+        if folder == workspace.root or workspace.root not in folder.parents:
+            break
+        owner = pointer_path_for(folder)
+        if owner.is_file():
+            rel = workspace.display(folder)
+            raise InvalidInput(
+                f"{raw} is inside {rel}, which {rel}{SUFFIX} tracks already; "
+                f"run `cairn data commit {rel}` to record changes inside it"
+            )
+
+
+def _refuse_odd_contents(workspace: Workspace, target: _Target, raw: Any) -> None:
+    assert target.scan is not None
+    nested = sorted(rel for rel in target.scan.files if rel.endswith(SUFFIX))
+    if nested:
+        raise InvalidInput(
+            f"{raw} holds the pointer file {raw}/{nested[0]}: data tracked on its own cannot be "
+            "tracked again as part of a folder; remove that pointer or add the folders separately"
+        )
+    if target.scan.odd:
+        raise InvalidInput(
+            f"{raw}/{sorted(target.scan.odd)[0]} is not a regular file (a link to a folder, a "
+            "dangling link, a socket or a pipe); remove it or move it out of the folder"
+        )
+
+
+# -- storing -----------------------------------------------------------------------------------
+
+
+def _add_one(
+    workspace: Workspace, target: _Target, strategies: tuple[str, ...], reporter: Reporter
+) -> AddResult:
+    pointer_path = pointer_path_for(target.path)
+    old = _old_pointer(workspace, pointer_path)
+    if target.is_dir:
+        pointer, hashed, stored, stored_bytes, placed = _store_folder(
+            workspace, target, old, reporter
+        )
+    else:
+        pointer, hashed, stored, stored_bytes, placed = _store_file(workspace, target, reporter)
+    workspace.cache.sync()
+    changed = old != pointer
+    if changed or not pointer_path.exists():
+        pointer_file_io.write(pointer_path, pointer)
+    gitignore.ensure_ignored(target.path.parent, target.path.name)
+    if strategies[0] in ("hardlink", "symlink"):
+        _link_workspace(workspace, target, pointer, placed, strategies)
+    return AddResult(
+        target.rel, workspace.display(pointer_path), pointer, changed, hashed, stored,
+        stored_bytes,
+    )  # fmt: skip
+
+
+def _old_pointer(workspace: Workspace, pointer_path: Path) -> Pointer | None:
+    if not pointer_path.is_file():
+        return None
+    try:
+        return workspace.read_pointer(pointer_path)
+    except InvalidInput:
+        return None  # nonsense is simply replaced by the new pointer
+
+
+def _store_file(
+    workspace: Workspace, target: _Target, reporter: Reporter
+) -> tuple[Pointer, int, int, int, dict[str, str]]:
+    assert target.stat is not None
+    sig = signature(target.stat)
+    known = workspace.state.get(target.rel)
+    size = target.stat.st_size
+    with reporter.track(f"adding {target.rel}", 1, size) as advance:
+        if known is not None and known[0] == sig:
+            oid, written = workspace.cache.store_file(target.path, known[1], durable=False)
+            hashed = 0
+        else:
+            oid, written = workspace.cache.store_file(target.path, durable=False)
+            hashed = 1
+        advance(size, 1)
+    if written:
+        workspace.state.mark_verified([(oid, signature(os.stat(workspace.cache.path_of(oid))))])
+    if hashed:
+        workspace.state.record([(target.rel, sig, oid)], observed_at_ns=target.observed_at_ns)
+    pointer = Pointer(target.path.name, "file", oid, size)
+    return pointer, hashed, int(written), size if written else 0, {"": oid}
+
+
+def _store_folder(
+    workspace: Workspace, target: _Target, old: Pointer | None, reporter: Reporter
+) -> tuple[Pointer, int, int, int, dict[str, str]]:
+    scan = target.scan
+    assert scan is not None
+    cache = workspace.cache
+    known = workspace.state.under(target.rel)
+    before: dict[str, str] = {}
+    if old is not None and old.is_dir and cache.has(old.oid):
+        try:
+            before = workspace.manifest(old.oid).oid_by_path()
+        except InvalidInput:
+            before = {}
+    oids: dict[str, str] = {}
+    work: list[tuple[str, str | None]] = []  # (rel, oid when the state index knows it)
+    for rel, found in scan.files.items():
+        record = known.get(rel)
+        if record is not None and record[0] == found.signature:
+            if before.get(rel) == record[1]:
+                oids[rel] = record[1]  # stored with the previous version
+            else:
+                work.append((rel, record[1]))
+        else:
+            work.append((rel, None))
+    nbytes = sum(scan.files[rel].signature[2] for rel, _ in work)
+    base = str(target.path)
+
+    def store(item: tuple[str, str | None]) -> tuple[str, bool, Signature | None]:
+        rel, oid = item
+        size = scan.files[rel].signature[2]
+        got, written = cache.store_file(f"{base}/{rel}", oid, durable=False)
+        advance(size, 1)
+        # Small objects are checked while they are copied out anyway; big ones are
+        # remembered as checked so that checkout can copy them in the kernel.
+        big = written and size >= THREADED_FROM
+        cache_sig = signature(os.stat(cache.path_of(got))) if big else None
+        return got, written, cache_sig
+
+    with reporter.track(f"adding {target.rel}", len(work), nbytes) as advance:
+        results = workspace.map(store, work)
+    stored = stored_bytes = 0
+    verified = []
+    for (rel, _), (oid, written, cache_sig) in zip(work, results, strict=True):
+        oids[rel] = oid
+        if written:
+            stored += 1
+            stored_bytes += scan.files[rel].signature[2]
+        if cache_sig is not None:
+            verified.append((oid, cache_sig))
+    files = scan.files
+    manifest = Manifest.from_entries(
+        [(rel, oid, files[rel][0][2], files[rel][1]) for rel, oid in oids.items()]
+    )
+    manifest_oid = cache.add_bytes(manifest.to_bytes())
+    workspace.state.mark_verified(verified)
+    hashed = [rel for (rel, oid) in work if oid is None]
+    if work:
+        workspace.state.record_under(
+            target.rel, {rel: (files[rel][0], oid) for rel, oid in oids.items()},
+            observed_at_ns=scan.observed_at_ns,
+        )  # fmt: skip
+    pointer = Pointer(target.path.name, "dir", manifest_oid, manifest.total_size, manifest.nfiles)
+    if scan.settled:
+        workspace.state.record_folder(target.rel, scan.fingerprint(), manifest_oid)
+    return pointer, len(hashed), stored, stored_bytes, oids
+
+
+def _link_workspace(
+    workspace: Workspace,
+    target: _Target,
+    pointer: Pointer,
+    placed: dict[str, str],
+    strategies: tuple[str, ...],
+) -> None:
+    """Replace the workspace's files by links to their cache objects (hardlink/symlink)."""
+    materializer = Materializer(workspace.cache, strategies, workspace.state.verified_objects())
+    items = [(target.path / rel if rel else target.path, oid) for rel, oid in placed.items()]
+    sigs = workspace.map(lambda item: materializer.place(item[1], item[0]), items)
+    workspace.state.mark_verified(materializer.newly_verified.items())
+    if target.is_dir:
+        workspace.state.record_under(target.rel, {
+            rel: (sig, oid) for (rel, oid), sig in zip(placed.items(), sigs, strict=True)
+        })  # fmt: skip
+    else:
+        workspace.state.record([(target.rel, sigs[0], placed[""])])

@@ -1,0 +1,153 @@
+"""The few git questions data versioning asks, through the ``git`` program.
+
+Pointer files of other revisions are read straight from git's object store (``git ls-tree``
+and one ``git cat-file --batch`` for all blobs), so nothing in the work tree changes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from cairn.data.pointer import SUFFIX
+from cairn.errors import ConfigError, InvalidInput, NotFound
+
+
+def _git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
+    executable = shutil.which("git")
+    if executable is None:
+        raise ConfigError("git is not installed; data versioning across revisions needs git")
+    done = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed
+        [executable, "-C", str(root), *args], input=input_bytes, capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise _GitFailed(message[-1] if message else f"git {args[0]} failed")
+    return done.stdout
+
+
+class _GitFailed(Exception):
+    """git exited non-zero (mapped to a cairn error by the caller)."""
+
+
+def is_repository(root: Path) -> bool:
+    """Whether ``root`` is inside a git work tree."""
+    if shutil.which("git") is None:
+        return False
+    try:
+        return _git(root, "rev-parse", "--is-inside-work-tree").strip() == b"true"
+    except _GitFailed:
+        return False
+
+
+def require_repository(root: Path) -> None:
+    """:class:`InvalidInput` unless ``root`` is a git work tree."""
+    if not is_repository(root):
+        raise InvalidInput(f"{root} is not a git repository; run `git init` first")
+
+
+def resolve_revision(root: Path, revision: str) -> str:
+    """The commit id of ``revision``; :class:`NotFound` when git does not know it."""
+    require_repository(root)
+    if not revision or revision.startswith("-"):
+        raise InvalidInput(f"{revision!r} is not a git revision")
+    try:
+        return (
+            _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+            .decode()
+            .strip()
+        )
+    except _GitFailed:
+        raise NotFound(
+            f"git revision {revision!r} does not exist in {root}; see `git log --oneline` or "
+            "`git tag`"
+        ) from None
+
+
+def pointer_blobs(root: Path, commit: str) -> dict[str, str]:
+    """Every pointer file in ``commit``: repository-relative path -> blob id."""
+    try:
+        out = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit)
+    except _GitFailed as exc:
+        raise NotFound(f"cannot list the files of {commit}: {exc}") from None
+    found = {}
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, blob = meta.split(b" ")
+        name = path.decode("utf-8", errors="surrogateescape")
+        if kind == b"blob" and name.endswith(SUFFIX) and mode != b"120000":
+            found[name] = blob.decode()
+    return found
+
+
+def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
+    """The bytes of each blob id, read in one ``git cat-file --batch``."""
+    wanted = list(dict.fromkeys(blobs))
+    if not wanted:
+        return {}
+    try:
+        out = _git(
+            root, "cat-file", "--batch", input_bytes="".join(b + "\n" for b in wanted).encode()
+        )
+    except _GitFailed as exc:
+        raise NotFound(f"cannot read pointer files from git: {exc}") from None
+    found: dict[str, bytes] = {}
+    position = 0
+    for blob in wanted:
+        end = out.index(b"\n", position)
+        header = out[position:end].split(b" ")
+        position = end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        found[blob] = out[position : position + size]
+        position += size + 1
+    return found
+
+
+def all_pointer_blobs(root: Path) -> set[str]:
+    """The blob id of every pointer file in any commit reachable from a branch, tag or other
+    ref (one walk with ``git rev-list --all --objects``)."""
+    require_repository(root)
+    try:
+        out = _git(root, "rev-list", "--all", "--objects")
+    except _GitFailed as exc:
+        raise NotFound(f"cannot walk the git history of {root}: {exc}") from None
+    blobs = set()
+    for line in out.splitlines():
+        oid, _, path = line.partition(b" ")
+        if path.endswith(SUFFIX.encode()):
+            blobs.add(oid.decode())
+    return blobs
+
+
+def listed_pointer_files(root: Path) -> list[str] | None:
+    """The pointer files git sees in the work tree (tracked, or untracked and not ignored), as
+    repository-relative paths; None when ``root`` is not a git work tree."""
+    if not (root / ".git").exists() or shutil.which("git") is None:
+        return None
+    try:
+        out = _git(
+            root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+            f"*{SUFFIX}", ":(exclude).cairn/*",
+        )  # fmt: skip
+    except _GitFailed:
+        return None
+    names = {name for name in out.decode("utf-8", errors="surrogateescape").split("\0") if name}
+    return sorted(name for name in names if (root / name).is_file())
+
+
+def tracked_by_git(root: Path, paths: list[str]) -> list[str]:
+    """Which of ``paths`` (repository-relative) git tracks, or has files tracked under."""
+    if not paths or not (root / ".git").exists() or shutil.which("git") is None:
+        return []
+    try:
+        out = _git(root, "ls-files", "-z", "--cached", "--", *(f":(literal){p}" for p in paths))
+    except _GitFailed:
+        return []
+    listed = [name for name in out.decode("utf-8", errors="surrogateescape").split("\0") if name]
+    return sorted({p for p in paths for name in listed if name == p or name.startswith(p + "/")})

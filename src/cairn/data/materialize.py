@@ -1,0 +1,213 @@
+"""Putting cache objects into the workspace: reflink, copy, hardlink or symlink.
+
+Strategies are tried in the configured order (``[data] link = "reflink,copy"`` in
+``.cairn/config.toml``, or ``--link``), falling through when the filesystem cannot do one.
+Every object is checked against its oid before it reaches the workspace: while it is copied
+(one read), or before it is linked; an object the state index knows as checked and
+unchanged since is not read again. A corrupt object raises :class:`CorruptObject` naming its
+path, and the workspace file stays as it was. Copies and reflinks are ordinary writable
+files; hardlinks and symlinks share the cache's read-only object.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import secrets
+from pathlib import Path
+
+from cairn.data.state import Signature, signature
+from cairn.errors import InvalidInput, ObjectMissing
+from cairn.objects.db import ObjectDB
+from cairn.objects.hashing import THREADED_FROM, hash_bytes, hash_file
+from cairn.objects.linking import copy_and_hash, copy_file, hardlink, reflink, symlink
+
+STRATEGIES = ("reflink", "copy", "hardlink", "symlink")
+DEFAULT_LINK = ("reflink", "copy")
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def parse_link(text: object, source: str = "--link") -> tuple[str, ...]:
+    """The strategies named by ``"reflink,copy"``; :class:`InvalidInput` naming ``source``."""
+    if isinstance(text, list | tuple):
+        names = [str(name).strip() for name in text]
+    elif isinstance(text, str):
+        names = [name.strip() for name in text.split(",")]
+    else:
+        raise InvalidInput(f"{source} must be a list like 'reflink,copy', got {text!r}")
+    unknown = [name for name in names if name not in STRATEGIES]
+    if not names or unknown or "" in names:
+        raise InvalidInput(
+            f"{source}: {','.join(unknown) or text!r} is not a link type; use a comma-separated "
+            f"list of {', '.join(STRATEGIES)} (e.g. 'reflink,copy')"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def link_setting(config: dict, override: str | None = None) -> tuple[str, ...]:
+    """The strategies in force: ``override`` (``--link``), else ``[data] link``, else the
+    default ``reflink,copy``."""
+    if override:
+        return parse_link(override)
+    section = config.get("data", {})
+    if isinstance(section, dict) and "link" in section:
+        return parse_link(section["link"], "[data] link in .cairn/config.toml")
+    return DEFAULT_LINK
+
+
+def _file_mode(executable: bool) -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if executable else 0o666) & ~umask
+
+
+class Materializer:
+    """Places cache objects at workspace paths with the given strategies."""
+
+    def __init__(
+        self, cache: ObjectDB, strategies: tuple[str, ...], verified: dict[str, Signature]
+    ) -> None:
+        self.cache = cache
+        self.strategies = strategies
+        self.verified = verified
+        self.newly_verified: dict[str, Signature] = {}
+        self._modes = {False: _file_mode(False), True: _file_mode(True)}
+        self._failed: set[str] = set()
+        self._cache_root = str(cache.root)
+        self._token = f"{os.getpid()}-{secrets.token_hex(3)}-"
+        self._counter = itertools.count()
+
+    def place(
+        self, oid: str, dest: Path | str, executable: bool = False, size: int | None = None
+    ) -> Signature:
+        """Put object ``oid`` at ``dest`` (replacing a file there) and return the new file's
+        signature; :class:`CorruptObject`/:class:`ObjectMissing` leave ``dest`` untouched.
+
+        ``size`` (from the manifest) lets a small object take the quick path: one read,
+        checked in memory, one write.
+        """
+        if size is not None and size < THREADED_FROM and self._copies_first():
+            return self._place_small(oid, os.fspath(dest), executable)
+        dest = Path(dest)
+        src = self.cache.path_of(oid)
+        try:
+            sig = signature(os.stat(src))
+        except FileNotFoundError:
+            raise self._missing(oid, dest) from None
+        trusted = self.verified.get(oid) == sig or self.newly_verified.get(oid) == sig
+        tmp = dest.with_name(f".{dest.name}.{self._token}{next(self._counter)}.cairn-tmp")
+        try:
+            for strategy in self.strategies:
+                if strategy in self._failed:
+                    continue
+                if strategy == "copy":
+                    self._copy(src, tmp, oid, trusted, executable)
+                    break
+                if not trusted:
+                    self._verify(src, oid, sig)
+                    trusted = True
+                if self._link(strategy, src, tmp, executable):
+                    break
+            else:
+                self._none_worked(dest)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return signature(os.stat(dest))
+
+    def _copies_first(self) -> bool:
+        """Whether the first strategy that works here makes a copy (reflink or copy)."""
+        for strategy in self.strategies:
+            if strategy not in self._failed:
+                return strategy in ("reflink", "copy")
+        return False
+
+    def _place_small(self, oid: str, dest: str, executable: bool) -> Signature:
+        source = f"{self._cache_root}/{oid[:2]}/{oid[2:]}"
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise self._missing(oid, Path(dest)) from None
+        try:
+            data = _read_all(fd)
+        finally:
+            os.close(fd)
+        if hash_bytes(data) != oid:
+            raise self.cache.corrupt(oid)
+        folder, _, name = dest.rpartition("/")
+        tmp = f"{folder}/.{name}.{self._token}{next(self._counter)}.cairn-tmp"
+        out = os.open(tmp, _CREATE, 0o777 if executable else 0o666)
+        try:
+            _write_all(out, memoryview(data))
+            st = os.fstat(out)
+        except BaseException:
+            os.close(out)
+            os.unlink(tmp)
+            raise
+        os.close(out)
+        os.replace(tmp, dest)
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _missing(self, oid: str, dest: Path) -> ObjectMissing:
+        return ObjectMissing(
+            f"object {oid} for {dest} is not in the cache; run `cairn data fetch` (or "
+            "`cairn data pull`) to get it from the remote"
+        )
+
+    def _none_worked(self, dest: Path) -> None:
+        raise InvalidInput(
+            f"none of the link types {','.join(self.strategies)} works between the cache and "
+            f"{dest}; add 'copy' to [data] link"
+        )
+
+    def _copy(self, src: Path, tmp: Path, oid: str, trusted: bool, executable: bool) -> None:
+        mode = self._modes[executable]
+        if trusted:
+            copy_file(src, tmp)
+            os.chmod(tmp, mode)
+            return
+        # Check while copying: the kernel copies, a second thread hashes what was written.
+        if copy_and_hash(src, tmp) != oid:
+            raise self.cache.corrupt(oid)
+        os.chmod(tmp, mode)
+        self.newly_verified[oid] = signature(os.stat(src))
+
+    def _verify(self, src: Path, oid: str, sig: Signature) -> None:
+        got, _ = hash_file(src)
+        if got != oid:
+            raise self.cache.corrupt(oid)
+        self.newly_verified[oid] = sig
+
+    def _link(self, strategy: str, src: Path, tmp: Path, executable: bool) -> bool:
+        try:
+            if strategy == "reflink":
+                if not reflink(src, tmp):
+                    self._failed.add(strategy)
+                    return False
+                os.chmod(tmp, self._modes[executable])
+            elif strategy == "hardlink":
+                hardlink(src, tmp)
+            else:
+                symlink(src, tmp)
+        except OSError as exc:
+            if exc.errno in _CANNOT_LINK:
+                self._failed.add(strategy)
+                return False
+            raise
+        return True
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,196 @@
+"""``cairn data status``: how the workspace differs from the pointers.
+
+For each pointer: is the data there, does its content match, which files of a folder were
+added, modified or deleted, and are the objects the pointer needs in the cache. Only files
+whose inode, mtime or size changed since the state index saw them are read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cairn.data.current import file_oid, folder_oids
+from cairn.data.pointer import Pointer
+from cairn.data.progress import QUIET, Reporter
+from cairn.data.walk import scan_folder
+from cairn.errors import ObjectMissing
+
+if TYPE_CHECKING:
+    from cairn.data.workspace import Workspace
+
+CLEAN = "clean"
+MODIFIED = "modified"
+MISSING = "missing"  # the data is not in the workspace
+UNKNOWN = "unknown"  # a folder whose manifest is not in the cache: cannot compare
+
+
+@dataclass
+class DatasetStatus:
+    """The status of one tracked path."""
+
+    path: str
+    pointer_path: str
+    pointer: Pointer
+    state: str = CLEAN
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    not_in_cache: int = 0  # objects the pointer needs that the cache lacks
+    manifest_missing: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """Whether the workspace matches the pointer and the cache holds everything."""
+        return self.state == CLEAN and not self.not_in_cache
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "path": self.path, "pointer": self.pointer_path, "kind": self.pointer.kind,
+            "state": self.state, "added": self.added, "modified": self.modified,
+            "deleted": self.deleted, "not_in_cache": self.not_in_cache,
+            "manifest_missing": self.manifest_missing, "clean": self.clean,
+        }  # fmt: skip
+
+
+@dataclass
+class StatusReport:
+    """The status of every tracked path asked about."""
+
+    datasets: list[DatasetStatus]
+
+    @property
+    def clean(self) -> bool:
+        """Whether nothing differs."""
+        return all(d.clean for d in self.datasets)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"clean": self.clean, "datasets": [d.to_dict() for d in self.datasets]}
+
+
+def status(
+    workspace: Workspace,
+    targets: Iterable[str | Path] | None = None,
+    *,
+    cwd: Path | None = None,
+    reporter: Reporter = QUIET,
+) -> StatusReport:
+    """Compare the workspace with the pointers named by ``targets`` (default: all)."""
+    found = workspace.pointers(targets, cwd)
+    present = _CachePresence(workspace)
+    results = []
+    for pointer_path, pointer in found:
+        data = workspace.data_path(pointer_path, pointer)
+        entry = DatasetStatus(workspace.rel(data), workspace.display(pointer_path), pointer)
+        if pointer.is_dir:
+            _folder_status(workspace, data, entry, present, reporter)
+        else:
+            _file_status(workspace, data, entry, present)
+        results.append(entry)
+    return StatusReport(results)
+
+
+def _file_status(
+    workspace: Workspace, data: Path, entry: DatasetStatus, present: _CachePresence
+) -> None:
+    entry.not_in_cache = 0 if present.has(entry.pointer.oid) else 1
+    try:
+        st = os.stat(data)
+    except FileNotFoundError:
+        entry.state = MISSING
+        return
+    if not stat_module.S_ISREG(st.st_mode):
+        entry.state = MODIFIED  # a folder where a file was
+        return
+    if file_oid(workspace, data, st) != entry.pointer.oid:
+        entry.state = MODIFIED
+
+
+def _folder_status(
+    workspace: Workspace,
+    data: Path,
+    entry: DatasetStatus,
+    present: _CachePresence,
+    reporter: Reporter,
+) -> None:
+    pointer = entry.pointer
+    scan = None
+    matched = workspace.state.folder_match(entry.path)
+    if data.is_dir() and not data.is_symlink():
+        scan = scan_folder(data)
+        fingerprint = scan.fingerprint()
+        if matched == (fingerprint, pointer.oid):
+            return  # nothing changed since it last matched, with every object in the cache
+    try:
+        manifest = workspace.manifest(pointer.oid, entry.pointer_path)
+    except ObjectMissing:
+        manifest = None
+        entry.manifest_missing = True
+        entry.not_in_cache = 1
+    if scan is None:
+        entry.state = MISSING if not os.path.lexists(data) else MODIFIED
+        if manifest is not None:
+            entry.not_in_cache = present.count_missing(manifest.oids_)
+        return
+    if manifest is None:
+        entry.state = UNKNOWN
+        return
+    current = folder_oids(workspace, data, scan, reporter)
+    expected = manifest.oid_by_path()
+    executables = dict(zip(manifest.paths, manifest.executables, strict=True))
+    for rel, oid in current.items():
+        want = expected.get(rel)
+        if want is None:
+            entry.added.append(rel)
+        elif want != oid:
+            entry.modified.append(rel)
+        else:
+            found = scan.files[rel]
+            if not found.linked and found.executable != executables[rel]:
+                entry.modified.append(rel)
+    entry.deleted = [rel for rel in manifest.paths if rel not in current]
+    entry.added.sort()
+    entry.modified.sort()
+    if entry.added or entry.modified or entry.deleted:
+        entry.state = MODIFIED
+    if matched is None or matched[1] != pointer.oid:
+        # (a folder matched this manifest before: its objects were all in the cache, and only
+        # gc, which forgets these matches, deletes objects)
+        entry.not_in_cache = present.count_missing(manifest.oids_)
+    if entry.clean and scan.settled:
+        workspace.state.record_folder(entry.path, fingerprint, pointer.oid)
+
+
+class _CachePresence:
+    """Which objects the cache holds, answered by listing its folders once when many are
+    asked about (one ``listdir`` per prefix instead of one ``stat`` per object)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.cache = workspace.cache
+        self._listed: dict[str, set[str]] = {}
+
+    def has(self, oid: str) -> bool:
+        return self.cache.has(oid)
+
+    def count_missing(self, oids: Iterable[str]) -> int:
+        wanted = set(oids)
+        if len(wanted) < 512:
+            return sum(1 for oid in wanted if not self.cache.has(oid))
+        missing = 0
+        for oid in wanted:
+            names = self._listed.get(oid[:2])
+            if names is None:
+                try:
+                    names = set(os.listdir(self.cache.root / oid[:2]))
+                except FileNotFoundError:
+                    names = set()
+                self._listed[oid[:2]] = names
+            if oid[2:] not in names:
+                missing += 1
+        return missing

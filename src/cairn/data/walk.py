@@ -1,0 +1,110 @@
+"""Listing the files of a tracked folder with one ``scandir`` per folder."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from cairn.data.state import Signature
+
+
+class Found(NamedTuple):
+    """One regular file found: its stat signature, executable bit and whether it is a link."""
+
+    signature: Signature
+    executable: bool
+    linked: bool  # a symlink, or a hard link shared with the cache
+
+
+@dataclass
+class Scan:
+    """The files under a folder (paths relative to it, POSIX) and what else was met."""
+
+    files: dict[str, Found] = field(default_factory=dict)
+    odd: list[str] = field(default_factory=list)  # symlinks to folders, sockets, fifos ...
+    observed_at_ns: int = 0
+    newest_mtime_ns: int = 0
+    _listing: list[tuple] = field(default_factory=list, repr=False)
+
+    def fingerprint(self) -> str:
+        """A digest of every path, signature and mode seen, in the order met: equal
+        fingerprints mean nothing in the folder changed (see :mod:`cairn.data.state`)."""
+        import marshal
+
+        from cairn.objects.hashing import hash_bytes
+
+        # marshal version 2 writes no back-references, so equal listings give equal bytes
+        # whatever else refers to their objects.
+        return hash_bytes(marshal.dumps([self._listing, sorted(self.odd)], 2))
+
+    @property
+    def settled(self) -> bool:
+        """Whether no file was modified within the racy window before the scan."""
+        from cairn.data.state import RACY_NS
+
+        return self.newest_mtime_ns < self.observed_at_ns - RACY_NS
+
+    @property
+    def total_size(self) -> int:
+        """The bytes of every file found."""
+        return sum(found.signature[2] for found in self.files.values())
+
+
+def found_of(st: os.stat_result, is_symlink: bool) -> Found:
+    """The :class:`Found` for a stat result."""
+    return _new_found(
+        Found,
+        (
+            (st.st_ino, st.st_mtime_ns, st.st_size),
+            st.st_mode & 0o100 != 0,
+            is_symlink or st.st_nlink > 1,
+        ),
+    )
+
+
+_new_found = tuple.__new__
+
+
+def scan_folder(folder: Path) -> Scan:
+    """Every regular file under ``folder`` (symlinks to files are followed, symlinks to
+    folders are listed as odd and not entered)."""
+    scan = Scan(observed_at_ns=time.time_ns())
+    files = scan.files
+    listing = scan._listing
+    new = _new_found
+    newest = 0
+    pending = [(str(folder), "")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            entries = os.scandir(path)
+        except NotADirectoryError:
+            continue
+        with entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((entry.path, rel + "/"))
+                        continue
+                    is_link = entry.is_symlink()
+                    st = entry.stat()
+                except FileNotFoundError:
+                    if entry.is_symlink():
+                        scan.odd.append(rel)  # a dangling link
+                    continue
+                mode = st.st_mode
+                if mode & 0o170000 == 0o100000:  # a regular file
+                    sig = (st.st_ino, st.st_mtime_ns, st.st_size)
+                    linked = is_link or st.st_nlink > 1
+                    files[rel] = new(Found, (sig, mode & 0o100 != 0, linked))
+                    listing.append((rel, sig, mode, linked))
+                    if sig[1] > newest:
+                        newest = sig[1]
+                else:
+                    scan.odd.append(rel)
+    scan.newest_mtime_ns = newest
+    return scan

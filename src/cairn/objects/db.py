@@ -1,0 +1,331 @@
+"""The object database: a folder mapping each oid to one read-only file.
+
+Objects live at ``<root>/<oid[:2]>/<oid[2:]>``. Every write goes to a temporary name on the
+same filesystem (beside the object when its oid is known, under ``<root>/tmp/`` while it is
+still being hashed) and is renamed into place, so a reader never sees half an object.
+Nothing here trusts a file's name: :meth:`ObjectDB.read_bytes`, :meth:`ObjectDB.verify` and
+:meth:`ObjectDB.add_stream` rehash what they read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from cairn.errors import CorruptObject, ObjectMissing
+from cairn.objects.digest import check_oid, is_oid
+from cairn.objects.hashing import THREADED_FROM, Hasher, hash_bytes, hash_file
+from cairn.objects.linking import copy_and_hash, copy_file
+
+READ_ONLY = 0o444
+# Up to this many objects written without fsync, sync() fsyncs each; above, the filesystem.
+SYNC_EACH_UP_TO = 64
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+TMP_DIR = "tmp"
+
+
+class ObjectDB:
+    """Content-addressed objects under ``root`` (created on the first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._root_text = str(self.root)
+        self._made: set[str] = set()
+        self._token = f"{os.getpid()}-{secrets.token_hex(3)}-"
+        self._counter = itertools.count()
+        self._unsynced: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"ObjectDB({str(self.root)!r})"
+
+    # -- where and whether ------------------------------------------------------------------
+
+    def path_of(self, oid: str) -> Path:
+        """The file that holds (or would hold) object ``oid``."""
+        check_oid(oid)
+        return self.root / oid[:2] / oid[2:]
+
+    def has(self, oid: str) -> bool:
+        """Whether object ``oid`` is present (its bytes are not checked)."""
+        return os.path.isfile(self.path_of(oid))
+
+    def size(self, oid: str) -> int:
+        """The size in bytes of object ``oid``; :class:`ObjectMissing` when absent."""
+        try:
+            return os.stat(self.path_of(oid)).st_size
+        except FileNotFoundError:
+            raise self._missing(oid) from None
+
+    def iter_oids(self) -> Iterator[str]:
+        """Every oid present, in no particular order (temporary files are skipped)."""
+        try:
+            folders = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return
+        for folder in folders:
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            with os.scandir(folder.path) as entries:
+                for entry in entries:
+                    oid = folder.name + entry.name
+                    if is_oid(oid):
+                        yield oid
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def add_file(
+        self, src: Path, oid: str | None = None, *, move: bool = False, durable: bool = True
+    ) -> str:
+        """Store the file ``src`` and return its oid; a no-op when the object is present.
+
+        Without ``oid`` the object's oid is computed from the bytes written to the cache (so
+        the cache never holds an object under a wrong name, even if ``src`` changes
+        meanwhile). With ``move`` the file is renamed into the cache instead of copied
+        (``src`` is consumed: it is removed when the object was present already).
+        ``durable=False`` skips the fsync; the caller then calls :meth:`sync` once after a
+        batch.
+        """
+        return self.store_file(src, oid, move=move, durable=durable)[0]
+
+    def store_file(
+        self, src: Path | str, oid: str | None = None, *, move: bool = False, durable: bool = True
+    ) -> tuple[str, bool]:
+        """Like :meth:`add_file`, also telling whether the object was written (False: it was
+        present already)."""
+        if oid is None:
+            if move:
+                oid, _ = hash_file(Path(src))
+            else:
+                return self._copy_hashing(src, durable=durable)
+        src = Path(src)
+        check_oid(oid)
+        final = self.path_of(oid)
+        if final.is_file():
+            if move:
+                src.unlink()
+            return oid, False
+        tmp = self._tmp_beside(final)
+        try:
+            if move:
+                try:
+                    os.rename(src, tmp)
+                except OSError:  # another filesystem: copy, then drop the source
+                    copy_file(src, tmp)
+                    src.unlink()
+            else:
+                copy_file(src, tmp)
+            self._seal(tmp, durable)
+            os.replace(tmp, final)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        if not durable:
+            self._unsynced.append(str(final))
+        return oid, True
+
+    def add_bytes(self, data: bytes) -> str:
+        """Store ``data`` and return its oid."""
+        return self.store_bytes(data)[0]
+
+    def add_stream(
+        self, expected_oid: str, chunks: Iterable[bytes], *, source: str = "a stream"
+    ) -> int:
+        """Store the bytes of ``chunks``, checking they hash to ``expected_oid``; their size.
+
+        On a mismatch the partial file is deleted and :class:`CorruptObject` names the oid and
+        ``source``; the cache is left as it was.
+        """
+        check_oid(expected_oid, "expected object id")
+        final = self.path_of(expected_oid)
+        tmp = self._tmp_beside(final)
+        hasher = Hasher()
+        try:
+            with open(tmp, "xb") as out:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+                os.fchmod(out.fileno(), READ_ONLY)
+            _check_stream(hasher, expected_oid, source)
+            os.replace(tmp, final)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        return hasher.size
+
+    def remove(self, oid: str) -> None:
+        """Delete object ``oid`` (nothing happens when it is absent)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path_of(oid))
+
+    def sync(self) -> None:
+        """Flush every object written with ``durable=False`` since the last call to the disk:
+        one fsync each when they are few, else one ``syncfs`` of the cache's filesystem."""
+        written, self._unsynced = self._unsynced, []
+        if not written:
+            return
+        if len(written) <= SYNC_EACH_UP_TO:
+            for path in written:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            return
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            if not _syncfs(fd):
+                os.sync()
+        finally:
+            os.close(fd)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def open(self, oid: str) -> BinaryIO:
+        """The object's bytes as a binary file (not verified: use :class:`Hasher` to check)."""
+        try:
+            return open(self.path_of(oid), "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:
+            raise self._missing(oid) from None
+
+    def read_bytes(self, oid: str, verify: bool = True) -> bytes:
+        """The whole object; with ``verify`` a :class:`CorruptObject` when it does not hash to
+        ``oid``."""
+        with self.open(oid) as handle:
+            data = handle.read()
+        if verify and hash_bytes(data) != oid:
+            raise self.corrupt(oid)
+        return data
+
+    def verify(self, oid: str) -> bool:
+        """Whether the object's bytes hash to ``oid`` (:class:`ObjectMissing` when absent)."""
+        try:
+            got, _ = hash_file(self.path_of(oid))
+        except FileNotFoundError:
+            raise self._missing(oid) from None
+        return got == oid
+
+    def corrupt(self, oid: str) -> CorruptObject:
+        """The error for a cache object whose bytes do not match its oid."""
+        return CorruptObject(
+            f"cache object {self.path_of(oid)} is corrupt: its bytes do not hash to {oid}; "
+            "delete it and fetch it again (cairn data fetch), or re-add the data"
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def temp_path(self) -> Path:
+        """A fresh temporary file name inside the cache (so renaming it into place is atomic)."""
+        return self._folder(TMP_DIR) / f"{secrets.token_hex(8)}.tmp"
+
+    def _missing(self, oid: str) -> ObjectMissing:
+        return ObjectMissing(f"object {oid} is not in the cache {self.root}")
+
+    def _folder(self, name: str) -> Path:
+        folder = self.root / name
+        if name not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(name)
+        return folder
+
+    def _tmp_beside(self, final: Path) -> Path:
+        self._folder(final.parent.name)
+        return final.with_name(f"{final.name}.{secrets.token_hex(6)}.tmp")
+
+    def _seal(self, tmp: Path, durable: bool) -> None:
+        """Make a finished temporary file read-only (and, if ``durable``, flush it to disk)."""
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            if durable:
+                os.fsync(fd)
+            os.fchmod(fd, READ_ONLY)
+        finally:
+            os.close(fd)
+
+    def _copy_hashing(self, src: Path | str, *, durable: bool) -> tuple[str, bool]:
+        """Copy ``src`` into the cache and name it by the hash of the bytes written."""
+        with open(src, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size < THREADED_FROM:  # one read; hash and write the same bytes
+                return self.store_bytes(handle.readall(), durable=durable)
+        tmp = self.temp_path()
+        try:
+            oid = copy_and_hash(Path(src), tmp)
+            final = self.path_of(oid)
+            if final.is_file():
+                _unlink_quietly(tmp)
+                return oid, False
+            self._seal(tmp, durable)
+            self._folder(oid[:2])
+            os.replace(tmp, final)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        if not durable:
+            self._unsynced.append(str(final))
+        return oid, True
+
+    def store_bytes(
+        self, data: bytes, *, durable: bool = True, oid: str | None = None
+    ) -> tuple[str, bool]:
+        """Store ``data``; its oid and whether it was written (False: present already).
+
+        The lean path for many small objects: plain string paths, the temporary file
+        created read-only, one write, a rename. A caller that has just checked ``data``
+        against ``oid`` passes it, and the bytes are not hashed again.
+        """
+        oid = oid or hash_bytes(data)
+        prefix = oid[:2]
+        final = f"{self._root_text}/{prefix}/{oid[2:]}"
+        if os.path.exists(final):
+            return oid, False
+        if prefix not in self._made:
+            self._folder(prefix)
+        tmp = f"{final}.{self._token}{next(self._counter)}.tmp"
+        fd = os.open(tmp, _CREATE_FLAGS, READ_ONLY)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(Path(tmp))
+            raise
+        os.close(fd)
+        os.replace(tmp, final)
+        if not durable:
+            self._unsynced.append(final)
+        return oid, True
+
+
+def _check_stream(hasher: Hasher, expected_oid: str, source: str) -> None:
+    got = hasher.oid()
+    if got != expected_oid:
+        raise CorruptObject(
+            f"object {expected_oid} from {source} is corrupt: its {hasher.size} bytes hash to "
+            f"{got}; nothing was stored"
+        )
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _syncfs(fd: int) -> bool:
+    """Flush the filesystem holding ``fd`` (Linux ``syncfs``); False where it is unavailable."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return False
+    return bool(call(fd) == 0)

@@ -1,0 +1,92 @@
+"""Pointer files: a deterministic text, and one-line errors naming the file for nonsense."""
+
+from __future__ import annotations
+
+import pytest
+
+from cairn.data.pointer import (
+    Pointer,
+    data_path_of,
+    is_pointer_path,
+    parse,
+    pointer_path_for,
+    read,
+    write,
+)
+from cairn.errors import InvalidInput
+from cairn.objects import hash_bytes
+
+OID = hash_bytes(b"data")
+
+
+def test_round_trip_and_readable_text(tmp_path):
+    pointer = Pointer("train.csv", "file", OID, 1234)
+    path = tmp_path / "train.csv.cairn"
+    write(path, pointer)
+    text = path.read_text()
+    assert text.startswith("# cairn data pointer")
+    assert f"hash: blake3:{OID}\n" in text and "size: 1234\n" in text and "files" not in text
+    assert read(path) == pointer
+    folder = Pointer("images", "dir", OID, 99, 7)
+    write(path, folder)
+    assert read(path) == folder and "files: 7" in path.read_text()
+    assert list(tmp_path.iterdir()) == [path]  # no temporary left
+
+
+@pytest.mark.parametrize("name", ["yes", "null", "123", "a: b", "- x", "ünï côdé.csv", "#x", "'q"])
+def test_names_that_look_like_yaml_round_trip(tmp_path, name):
+    pointer = Pointer(name, "file", OID, 1)
+    write(tmp_path / "p.cairn", pointer)
+    assert read(tmp_path / "p.cairn").path == name
+
+
+def test_paths():
+    assert pointer_path_for(__import__("pathlib").Path("/x/data")).name == "data.cairn"
+    assert is_pointer_path("a/data.cairn") and not is_pointer_path(".cairn")
+    assert not is_pointer_path("data.csv")
+    pointer_file = __import__("pathlib").Path("/p/x.cairn")
+    assert data_path_of(pointer_file, Pointer("x", "file", OID, 1)).as_posix() == "/p/x"
+
+
+GOOD = f"version: 1\npath: d\nkind: file\nhash: blake3:{OID}\nsize: 3\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("", "expected 'key: value'"),
+        ("just words", "expected 'key: value'"),
+        ("a: [unclosed", "not YAML"),
+        (GOOD.replace("version: 1", "version: 2"), "version must be 1"),
+        (GOOD + "extra: 1\n", "'extra' is not a pointer field"),
+        (GOOD.replace("path: d", "path: ../etc"), "path must be the name"),
+        (GOOD.replace("path: d", "path: a/b"), "path must be the name"),
+        (GOOD.replace("path: d", "path: x.cairn"), "must not be a pointer"),
+        (GOOD.replace("kind: file", "kind: blob"), "kind must be 'file' or 'dir'"),
+        (GOOD.replace(f"blake3:{OID}", OID), "hash is not"),
+        (GOOD.replace(f"blake3:{OID}", "md5:" + "0" * 32), "must be a blake3 digest"),
+        (GOOD.replace(f"blake3:{OID}", f"blake3:{OID[:-1]}"), "hash is not"),
+        (GOOD.replace("size: 3", "size: -1"), "size must be"),
+        (GOOD.replace("size: 3", "size: lots"), "size must be"),
+        (GOOD.replace("kind: file", "kind: dir"), "files must be"),
+        (GOOD + "files: 3\n", "files belongs only"),
+    ],
+)
+def test_nonsense_gives_one_line_naming_the_file(text, complaint):
+    with pytest.raises(InvalidInput, match=complaint) as caught:
+        parse(text, "data/d.cairn")
+    message = str(caught.value)
+    assert message.startswith("data/d.cairn") and "\n" not in message
+    assert "cairn data add" in message or "does not exist" in message
+
+
+def test_binary_garbage_and_huge_files(tmp_path):
+    path = tmp_path / "x.cairn"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InvalidInput, match="x.cairn"):
+        read(path)
+    path.write_bytes(b"# " + b"x" * (70 << 10))
+    with pytest.raises(InvalidInput, match="bytes long"):
+        read(path)
+    with pytest.raises(InvalidInput, match="does not exist"):
+        read(tmp_path / "absent.cairn")
