@@ -72,7 +72,7 @@ def data() -> None:
 
 
 @contextmanager
-def _locked(command: str, *, shared: bool = False) -> Iterator[Workspace]:
+def locked(command: str, *, shared: bool = False) -> Iterator[Workspace]:
     """The project's workspace, holding its data lock for the block."""
     from cairn.data.workspace import Workspace
 
@@ -84,7 +84,7 @@ def _locked(command: str, *, shared: bool = False) -> Iterator[Workspace]:
         workspace.close()
 
 
-def _reporter(quiet: bool) -> Reporter:
+def reporter(quiet: bool) -> Reporter:
     from cairn.data.progress import Reporter
 
     return Reporter.for_terminal(quiet=quiet)
@@ -108,8 +108,8 @@ def add(paths: tuple[str, ...], link: str | None, quiet: bool, as_json: bool) ->
     from cairn.data.add import add as add_data
 
     started = time.perf_counter()
-    with _locked("add") as workspace:
-        results = add_data(workspace, list(paths), link=link, reporter=_reporter(quiet or as_json))
+    with locked("add") as workspace:
+        results = add_data(workspace, list(paths), link=link, reporter=reporter(quiet or as_json))
     _render_added(results, "Added", time.perf_counter() - started, as_json)
 
 
@@ -123,9 +123,9 @@ def commit(paths: tuple[str, ...], link: str | None, quiet: bool, as_json: bool)
     from cairn.data.add import commit as commit_data
 
     started = time.perf_counter()
-    with _locked("commit") as workspace:
+    with locked("commit") as workspace:
         results = commit_data(workspace, list(paths) or None, link=link,
-                              reporter=_reporter(quiet or as_json))  # fmt: skip
+                              reporter=reporter(quiet or as_json))  # fmt: skip
     _render_added(results, "Committed", time.perf_counter() - started, as_json)
 
 
@@ -177,8 +177,8 @@ def status(
 
     started = time.perf_counter()
     remote = None
-    with _locked("status", shared=True) as workspace:
-        report = data_status(workspace, list(paths) or None, reporter=_reporter(quiet or as_json))
+    with locked("status", shared=True) as workspace:
+        report = data_status(workspace, list(paths) or None, reporter=reporter(quiet or as_json))
         if remote_name is not None:
             from cairn.data.sync import status_against_remote
 
@@ -265,9 +265,9 @@ def checkout(
     from cairn.data.checkout import raise_failures
 
     started = time.perf_counter()
-    with _locked("checkout") as workspace:
+    with locked("checkout") as workspace:
         report = data_checkout(workspace, list(paths) or None, force=force, link=link,
-                               reporter=_reporter(quiet or as_json))  # fmt: skip
+                               reporter=reporter(quiet or as_json))  # fmt: skip
     seconds = time.perf_counter() - started
     if as_json:
         output.print_json(report.to_dict())
@@ -295,7 +295,7 @@ def ls(paths: tuple[str, ...], recursive: bool, as_json: bool) -> None:
     """List tracked data (all, or under PATHS) with size, file count and hash."""
     from cairn.data.listing import list_data
 
-    with _locked("ls", shared=True) as workspace:
+    with locked("ls", shared=True) as workspace:
         listed = list_data(workspace, list(paths) or None, recursive=recursive)
     if as_json:
         output.print_json([item.to_dict() for item in listed])
@@ -333,7 +333,7 @@ def diff(old: str | None, new: str | None, targets: tuple[str, ...], as_json: bo
     HEAD) to NEW (default: the workspace)."""
     from cairn.data.diff import diff as data_diff
 
-    with _locked("diff", shared=True) as workspace:
+    with locked("diff", shared=True) as workspace:
         report = data_diff(workspace, old, new, targets=list(targets) or None)
     if as_json:
         output.print_json(report.to_dict())
@@ -368,7 +368,7 @@ def gc(all_commits: bool, dry_run: bool, force: bool, as_json: bool) -> None:
     from cairn.data.gc import collect
 
     started = time.perf_counter()
-    with _locked("gc") as workspace:
+    with locked("gc") as workspace:
         report = collect(workspace, all_commits=all_commits, dry_run=dry_run, force=force)
     if as_json:
         output.print_json(report.to_dict())

@@ -22,23 +22,19 @@ def import_dvc_command(
     Objects are read from DVC's cache and their md5 checked before anything is written;
     then each output gets a pointer beside its data and its bytes go into cairn's cache.
     """
+    from cairn.cli.data import locked
     from cairn.data.import_dvc import import_dvc
-    from cairn.data.workspace import Workspace
 
-    workspace = Workspace.find()
-    try:
+    with locked("import-dvc") as workspace:
         chosen = [workspace.absolute(f) for f in dvc_files] or None
         for path in chosen or []:
             if path.suffix != ".dvc" or not path.is_file():
                 raise click.BadParameter(f"{path} is not a .dvc file", param_hint="DVC_FILES")
-        with workspace.lock("cairn data import-dvc"):
-            results = import_dvc(workspace.root, workspace.cache, dvc_files=chosen, force=force)
-            if remove_dvc:
-                for dvc_file in sorted({r.output.dvc_file for r in results}):
-                    dvc_file.unlink()
+        results = import_dvc(workspace.root, workspace.cache, dvc_files=chosen, force=force)
+        if remove_dvc:
+            for dvc_file in sorted({r.output.dvc_file for r in results}):
+                dvc_file.unlink()
         rows = [r.to_dict(workspace.root) for r in results]
-    finally:
-        workspace.close()
     if as_json:
         output.print_json(rows)
         return

@@ -7,19 +7,17 @@ layer over :mod:`cairn.data.remotes`, :mod:`cairn.data.sync` and :mod:`cairn.dat
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from cairn.cli import SuggestingGroup, output
+from cairn.cli.data import locked, reporter
 from cairn.cli.experiments import json_option
 
 if TYPE_CHECKING:
-    from cairn.data.progress import Reporter
-    from cairn.data.workspace import Workspace
+    pass
 
 remote_option = click.option(
     "-r", "--remote", "remote_name", metavar="NAME", default=None,
@@ -30,25 +28,6 @@ jobs_option = click.option(
     help="Parallel transfers (default: 4 per core for network remotes, fewer for a folder).",
 )  # fmt: skip
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="Show no progress bar.")
-
-
-@contextmanager
-def _locked(command: str, *, shared: bool = False) -> Iterator[Workspace]:
-    """The project's workspace, holding its data lock for the block."""
-    from cairn.data.workspace import Workspace
-
-    workspace = Workspace.find()
-    try:
-        with workspace.lock(f"cairn data {command}", shared=shared, on_wait=output.note):
-            yield workspace
-    finally:
-        workspace.close()
-
-
-def _reporter(quiet: bool) -> Reporter:
-    from cairn.data.progress import Reporter
-
-    return Reporter.for_terminal(quiet=quiet)
 
 
 def _root() -> Path:
@@ -166,9 +145,9 @@ def push(
     from cairn.data.sync import push as push_data
 
     started = time.monotonic()
-    with _locked("push", shared=True) as ws:
+    with locked("push", shared=True) as ws:
         result = push_data(ws, list(paths) or None, remote=remote_name, jobs=jobs, force=force,
-                           reporter=_reporter(quiet or as_json))  # fmt: skip
+                           reporter=reporter(quiet or as_json))  # fmt: skip
     if as_json:
         output.print_json(result.to_dict())
     elif result.pushed:
@@ -203,9 +182,9 @@ def fetch(
     from cairn.data.sync import fetch as fetch_data
 
     started = time.monotonic()
-    with _locked("fetch") as ws:
+    with locked("fetch") as ws:
         result = fetch_data(ws, list(paths) or None, remote=remote_name, jobs=jobs, revs=revs,
-                            reporter=_reporter(quiet or as_json))  # fmt: skip
+                            reporter=reporter(quiet or as_json))  # fmt: skip
     if as_json:
         output.print_json(result.to_dict())
     else:
@@ -247,9 +226,9 @@ def pull(
     from cairn.data.sync import pull as pull_data
 
     started = time.monotonic()
-    with _locked("pull") as ws:
+    with locked("pull") as ws:
         fetched, report = pull_data(ws, list(paths) or None, remote=remote_name, jobs=jobs,
-                                    force=force, reporter=_reporter(quiet or as_json))  # fmt: skip
+                                    force=force, reporter=reporter(quiet or as_json))  # fmt: skip
     if as_json:
         output.print_json({"fetch": fetched.to_dict(), "checkout": report.to_dict()})
         return
@@ -293,7 +272,7 @@ def get(
     from cairn.data.get import get_dataset
 
     result = get_dataset(url, path, rev=rev, out=out, remote=remote_name, jobs=jobs,
-                         reporter=_reporter(quiet or as_json))  # fmt: skip
+                         reporter=reporter(quiet or as_json))  # fmt: skip
     if as_json:
         output.print_json(result.to_dict())
         return
