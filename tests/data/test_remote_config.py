@@ -146,3 +146,23 @@ def test_missing_backend_packages_get_install_advice(root):
     assert "cairn[gcs]" in note
     with pytest.raises(ConfigError, match=r"needs the gs:// backend: pip install 'cairn\[gcs\]'"):
         RemoteStorage.open("gcs", "gs://bucket/p", root)
+
+
+def test_concurrent_remote_adds_from_the_cli_keep_every_remote(tmp_path):
+    import subprocess
+    import sys
+
+    cairn = str(Path(sys.executable).parent / "cairn")
+    (tmp_path / ".cairn").mkdir()
+    adds = [
+        subprocess.Popen(
+            [cairn, "data", "remote", "add", f"r{i}", f"/tmp/remote-{i}"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(6)
+    ]
+    assert [p.wait(timeout=60) for p in adds] == [0] * 6
+    remotes = tomllib.loads((tmp_path / ".cairn" / "config.toml").read_text())["data"]["remotes"]
+    assert sorted(remotes) == [f"r{i}" for i in range(6)]

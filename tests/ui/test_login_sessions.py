@@ -108,3 +108,31 @@ def test_sign_out_without_the_session_header_is_refused_cross_site(auth_ui_serve
         done = client.post("/logout", headers={"Origin": auth_ui_server.url})
         assert done.status_code == 303 and done.headers["location"] == "/login"
         assert client.get("/api/v1/auth/whoami").status_code == 401
+
+
+def test_signing_in_deletes_the_users_spent_sessions_only(tmp_path):
+    from cairn.server.auth import accounts, passwords
+    from cairn.store.sql import SqlStore
+
+    with SqlStore(f"sqlite:///{tmp_path / 'auth.db'}") as store:
+        for name in ("ann", "bob"):
+            store.auth.create_user(name, passwords.hash_password(f"{name}-password"))
+        signed_out = sessions.start_session(store, "ann")
+        sessions.end_session(store, signed_out)
+        expired = store.auth.create_token(
+            "ann", sessions.SESSION_TOKEN_NAME, "cairn_x", "h" * 64, 1
+        )
+        kept, _ = accounts.create_token(store, "ann", "ci", "1h", actor="ann")
+        bob_spent = sessions.start_session(store, "bob")
+        sessions.end_session(store, bob_spent)
+
+        current = sessions.start_session(store, "ann")
+
+        ann = {(i.name, i.revoked_time is None) for i in store.auth.list_tokens("ann")}
+        assert ann == {("ci", True), (sessions.SESSION_TOKEN_NAME, True)}
+        assert expired.token_id not in {i.token_id for i in store.auth.list_tokens("ann")}
+        assert store.auth.find_token_by_hash(sessions.tokens.token_hash(current)) is not None
+        assert len(store.auth.list_tokens("bob")) == 1  # other users' sessions are theirs
+        [event] = [e for e in store.audit.list_events() if e.action == "token.purge"]
+        assert (event.actor, event.entity) == ("ann", "user:ann")
+        assert kept.startswith("cairn_")

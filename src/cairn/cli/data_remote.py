@@ -57,7 +57,8 @@ def remote_add(name: str, url: str, make_default: bool, force: bool) -> None:
     """
     from cairn.data.remotes import add_remote
 
-    added, advice = add_remote(_root(), name, url, default=make_default, force=force)
+    with locked("remote add") as ws:  # one edit of config.toml at a time
+        added, advice = add_remote(ws.root, name, url, default=make_default, force=force)
     suffix = " (default)" if added.default else ""
     output.say(f"added data remote {added.name!r} at {added.url}{suffix}")
     if advice:
@@ -88,7 +89,8 @@ def remote_remove(name: str) -> None:
     """Remove remote NAME from the configuration (the data on it is not touched)."""
     from cairn.data.remotes import remove_remote
 
-    remove_remote(_root(), name)
+    with locked("remote remove") as ws:
+        remove_remote(ws.root, name)
     output.say(f"removed data remote {name!r}")
 
 
@@ -106,7 +108,8 @@ def remote_default(name: str | None) -> None:
         else:
             output.say(current)
         return
-    set_default(root, name)
+    with locked("remote default") as ws:
+        set_default(ws.root, name)
     output.say(f"data remote {name!r} is now the default")
 
 

@@ -23,6 +23,15 @@ CONFIG_TEMPLATE = """\
 
 # Where metrics wait, durably, until they are stored (`cairn sync` ships what is left).
 # spool_dir = ".cairn/spool"
+
+# Data versioning (`cairn data ...`). How workspace files are made from the cache, in order of
+# preference (reflink, copy, hardlink, symlink); threads for file work (default: 4 per core, at
+# most 16); seconds a command waits for another one on this repository (default: no limit).
+# Remotes are added with `cairn data remote add NAME URL` and kept in [data.remotes.NAME].
+# [data]
+# link = "reflink,copy"
+# jobs = 8
+# lock_timeout = 600
 """
 
 # Only config.toml is meant for git: the database, artifacts, cache and spool stay local.

@@ -85,7 +85,11 @@ def check_unsafe_request(scope: Scope, session: str) -> None:
 
 
 def start_session(store: Store, username: str) -> str:
-    """A new session token for ``username`` (a 12-hour API token); set it as the cookie."""
+    """A new session token for ``username`` (a 12-hour API token); set it as the cookie.
+
+    The user's spent sessions (expired or signed out) are deleted first, so signing in every
+    day does not pile up dead tokens."""
+    accounts.auth_of(store).purge_spent_tokens(username, SESSION_TOKEN_NAME, actor=username)
     token, _info = accounts.create_token(
         store, username, SESSION_TOKEN_NAME, f"{SESSION_HOURS}h", actor=username
     )

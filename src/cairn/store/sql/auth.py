@@ -321,6 +321,32 @@ class SqlAuthRepository:
             rows = conn.execute(query.order_by(t.auth_tokens.c.token_id)).all()
         return [_token(row) for row in rows]
 
+    def purge_spent_tokens(self, username: str, name: str, actor: str | None = None) -> int:
+        """Delete ``username``'s tokens called ``name`` that expired or were revoked (e.g. old
+        web sessions, one per sign-in); how many were deleted."""
+
+        def purge(conn: Connection) -> int:
+            tokens = t.auth_tokens.c
+            now = now_ms()
+            spent = sa.and_(
+                tokens.user_id == self._user_id(conn, username),
+                tokens.name == name,
+                sa.or_(tokens.revoked_time.is_not(None), tokens.expiry_time <= now),
+            )
+            ids = list(conn.execute(sa.select(tokens.token_id).where(spent)).scalars())
+            if ids:
+                conn.execute(t.auth_tokens.delete().where(tokens.token_id.in_(ids)))
+                append_event(
+                    conn,
+                    actor or self._actor,
+                    "token.purge",
+                    f"user:{username}",
+                    {"token_ids": ids, "name": name},
+                )
+            return len(ids)
+
+        return run_write(self._engine, purge)
+
     def revoke_token(self, token_id: int, actor: str | None = None) -> TokenInfo:
         """Refuse the token from now on (revoking twice keeps the first time)."""
         info = self.get_token(token_id)
