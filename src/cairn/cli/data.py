@@ -8,9 +8,12 @@ message instead of failing), calls the library and renders the result.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -110,7 +113,7 @@ def add(paths: tuple[str, ...], link: str | None, quiet: bool, as_json: bool) ->
     started = time.perf_counter()
     with locked("add") as workspace:
         results = add_data(workspace, list(paths), link=link, reporter=reporter(quiet or as_json))
-    _render_added(results, "Added", time.perf_counter() - started, as_json)
+    _render_added(results, "Added", time.perf_counter() - started, as_json, workspace.root)
 
 
 @data.command("commit")
@@ -126,10 +129,10 @@ def commit(paths: tuple[str, ...], link: str | None, quiet: bool, as_json: bool)
     with locked("commit") as workspace:
         results = commit_data(workspace, list(paths) or None, link=link,
                               reporter=reporter(quiet or as_json))  # fmt: skip
-    _render_added(results, "Committed", time.perf_counter() - started, as_json)
+    _render_added(results, "Committed", time.perf_counter() - started, as_json, workspace.root)
 
 
-def _render_added(results: list, verb: str, seconds: float, as_json: bool) -> None:
+def _render_added(results: list, verb: str, seconds: float, as_json: bool, root: Path) -> None:
     if as_json:
         output.print_json([r.to_dict() for r in results])
         return
@@ -150,7 +153,11 @@ def _render_added(results: list, verb: str, seconds: float, as_json: bool) -> No
         if result.changed:
             pointers.append(result.pointer_path)
     if pointers:
-        output.note(f"To record this version in git: git add {' '.join(pointers)} .gitignore")
+        ignores = dict.fromkeys(
+            posixpath.join(posixpath.dirname(p), ".gitignore") for p in pointers
+        )
+        here = [os.path.relpath(root / p) for p in [*pointers, *ignores]]  # as git add wants them
+        output.note(f"To record this version in git: git add {' '.join(here)}")
     output.note(f"done in {seconds:.2f}s")
 
 
