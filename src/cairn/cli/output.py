@@ -53,10 +53,11 @@ def error(message: str) -> None:
 
 
 def note(message: str) -> None:
-    """Print a remark for people (not data) to stderr."""
-    from rich.markup import escape
+    """Print a remark for people (not data) to stderr, dimmed on a terminal.
 
-    console(stderr=True).print(f"[dim]{escape(message)}[/]", soft_wrap=True)
+    Plain click output, not rich: most commands print only remarks and lines, and loading
+    rich would cost them ~40 ms of start-up."""
+    click.echo(click.style(message, dim=True), err=True)
 
 
 def say(message: str) -> None:
