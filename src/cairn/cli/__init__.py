@@ -12,7 +12,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -22,7 +22,7 @@ from cairn.errors import CairnError
 if TYPE_CHECKING:
     from cairn.tracking.client import CairnClient
 
-__all__ = ["CliState", "SuggestingGroup", "cli", "get_client", "main"]
+__all__ = ["CliState", "LazyGroup", "SuggestingGroup", "cli", "get_client", "main"]
 
 # name -> "module:attribute"; a capability adds its command group with one line here.
 COMMANDS = {
@@ -86,23 +86,32 @@ class SuggestingGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-class CairnGroup(SuggestingGroup):
-    """The root group: loads subcommands lazily and renders cairn errors in one place."""
+class LazyGroup(SuggestingGroup):
+    """A group whose subcommands named in ``lazy`` (name -> "module:attribute") are imported
+    only when used, so that a command loads nothing it does not run."""
+
+    lazy: ClassVar[dict[str, str]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every subcommand name, sorted."""
-        return sorted({*COMMANDS, *self.commands})
+        return sorted({*self.lazy, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """Import a subcommand's module on first use."""
+        """A subcommand, importing its module on first use."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        target = COMMANDS.get(cmd_name)
+        target = self.lazy.get(cmd_name)
         if target is None:
             return None
         module, _, attr = target.partition(":")
         command: click.Command = getattr(import_module(module), attr)
         return command
+
+
+class CairnGroup(LazyGroup):
+    """The root group: loads subcommands lazily and renders cairn errors in one place."""
+
+    lazy = COMMANDS
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; turn a CairnError into ``Error: ...`` and its exit code."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cairn.cli import SuggestingGroup, output
+from cairn.cli import LazyGroup, output
 from cairn.cli.experiments import json_option
 
 if TYPE_CHECKING:
@@ -48,25 +48,10 @@ ELSEWHERE = {
 }
 
 
-class DataGroup(SuggestingGroup):
+class DataGroup(LazyGroup):
     """The ``data`` group: its own commands plus those of :data:`ELSEWHERE`, loaded lazily."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        """Every subcommand name, sorted."""
-        return sorted({*self.commands, *ELSEWHERE})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        """A subcommand, importing its module on first use."""
-        if cmd_name in self.commands:
-            return self.commands[cmd_name]
-        target = ELSEWHERE.get(cmd_name)
-        if target is None:
-            return None
-        from importlib import import_module
-
-        module, _, attr = target.partition(":")
-        command: click.Command = getattr(import_module(module), attr)
-        return command
+    lazy = ELSEWHERE
 
 
 @click.group("data", cls=DataGroup)

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cairn.cli import SuggestingGroup, output
 from cairn.cli.data import locked, reporter
 from cairn.cli.experiments import json_option
-
-if TYPE_CHECKING:
-    pass
 
 remote_option = click.option(
     "-r", "--remote", "remote_name", metavar="NAME", default=None,

@@ -23,10 +23,9 @@ from cairn.data.materialize import Materializer, link_setting
 from cairn.data.pointer import SUFFIX, Pointer, is_pointer_path, pointer_path_for
 from cairn.data.progress import QUIET, Reporter
 from cairn.data.state import Signature, signature
-from cairn.data.walk import Scan, scan_folder
+from cairn.data.walk import Scan, folder_manifest, scan_folder
 from cairn.errors import InvalidInput, InvalidPath, NotFound
 from cairn.objects.hashing import THREADED_FROM
-from cairn.objects.manifest import Manifest
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
@@ -294,9 +293,7 @@ def _store_folder(
         if cache_sig is not None:
             verified.append((oid, cache_sig))
     files = scan.files
-    manifest = Manifest.from_entries(
-        [(rel, oid, files[rel][0][2], files[rel][1]) for rel, oid in oids.items()]
-    )
+    manifest = folder_manifest(scan, oids)
     manifest_oid = cache.add_bytes(manifest.to_bytes())
     workspace.state.mark_verified(verified)
     hashed = [rel for (rel, oid) in work if oid is None]

@@ -20,13 +20,12 @@ from typing import Any
 from cairn.data import pointer as pointers
 from cairn.data.current import file_oid, folder_oids
 from cairn.data.tables import TableFacts, read_table_facts, table_format
-from cairn.data.walk import scan_folder
+from cairn.data.walk import folder_manifest, scan_folder
 from cairn.data.workspace import Workspace
 from cairn.entities import DatasetInput
 from cairn.errors import InvalidInput, InvalidPath, NotFound
 from cairn.objects.digest import HASH_NAME
 from cairn.objects.hashing import hash_bytes, hash_file
-from cairn.objects.manifest import Manifest, ManifestEntry
 
 SOURCE_TYPE = "cairn"
 DIGEST_LENGTH = 32  # hex digits of the oid kept as the run input's digest (MLflow allows 36)
@@ -55,15 +54,6 @@ class Dataset:
     def digest(self) -> str:
         """The short digest a run input records (a prefix of the oid)."""
         return self.oid[:DIGEST_LENGTH]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "name": self.name, "path": self.path, "kind": self.kind, "hash": self.hash,
-            "size": self.size, "files": self.files, "pointer": self.pointer,
-            "committed": self.committed,
-            "table": None if self.table is None else self.table.to_dict(),
-        }  # fmt: skip
 
     def to_dataset_input(self) -> DatasetInput:
         """This version as a run input (see the module docstring for the fields)."""
@@ -153,10 +143,7 @@ def _folder_version(workspace: Workspace, folder: Path, inside: bool) -> tuple[s
         oids = folder_oids(workspace, folder, scan)
     else:
         oids = {rel: hash_file(folder / rel)[0] for rel in scan.files}
-    manifest = Manifest.from_entries(
-        ManifestEntry(rel, oids[rel], found.signature[2], found.executable)
-        for rel, found in scan.files.items()
-    )
+    manifest = folder_manifest(scan, oids)
     return hash_bytes(manifest.to_bytes()), manifest.total_size, manifest.nfiles
 
 

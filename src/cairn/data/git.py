@@ -125,20 +125,24 @@ def all_pointer_blobs(root: Path) -> set[str]:
     return blobs
 
 
-def listed_pointer_files(root: Path) -> list[str] | None:
-    """The pointer files git sees in the work tree (tracked, or untracked and not ignored), as
-    repository-relative paths; None when ``root`` is not a git work tree."""
+def listed_files(root: Path, *patterns: str) -> list[str] | None:
+    """The files matching ``patterns`` that git sees in the work tree (tracked, or untracked
+    and not ignored), as repository-relative paths; None when ``root`` is not a git work tree."""
     if not (root / ".git").exists() or shutil.which("git") is None:
         return None
     try:
         out = _git(
-            root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
-            f"*{SUFFIX}", ":(exclude).cairn/*",
-        )  # fmt: skip
+            root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *patterns
+        )
     except _GitFailed:
         return None
     names = {name for name in out.decode("utf-8", errors="surrogateescape").split("\0") if name}
     return sorted(name for name in names if (root / name).is_file())
+
+
+def listed_pointer_files(root: Path) -> list[str] | None:
+    """The pointer files git sees in the work tree (see :func:`listed_files`)."""
+    return listed_files(root, f"*{SUFFIX}", ":(exclude).cairn/*")
 
 
 def tracked_by_git(root: Path, paths: list[str]) -> list[str]:

@@ -14,7 +14,6 @@ import configparser
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import yaml
 
 from cairn.data import pointer as pointers
+from cairn.data.git import listed_files
 from cairn.data.gitignore import ensure_ignored
 from cairn.errors import CorruptObject, InvalidInput, NotFound
 from cairn.objects.db import ObjectDB
@@ -83,14 +83,9 @@ def dvc_cache_dir(root: Path) -> Path:
 
 def find_dvc_files(root: Path) -> list[Path]:
     """Every ``*.dvc`` file of the repository (git's list when it is a git work tree)."""
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "*.dvc"],
-            cwd=root, capture_output=True, check=True,
-        ).stdout  # fmt: skip
-        return sorted(root / name for name in listed.decode().split("\0") if name)
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    listed = listed_files(root, "*.dvc")
+    if listed is not None:
+        return [root / name for name in listed]
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]

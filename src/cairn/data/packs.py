@@ -157,19 +157,26 @@ def group_for_packs(sized: Iterable[tuple[str, int]], target: int | None = None)
     return groups
 
 
-def decode_index(data: bytes, source: str) -> tuple[str, PackTable]:
-    """Parse and check a pack index read from ``source``: the pack's oid and table."""
+def read_document(data: bytes, what: str, kind: str, version: int) -> dict[str, Any]:
+    """A JSON document cairn wrote on a remote (``{"format": kind, "version": ...}``),
+    checked to be that kind and version; :class:`CorruptObject` naming ``what`` otherwise."""
     try:
         doc = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptObject(f"pack index {source} is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CorruptObject(f"{source} is not a cairn pack index")
-    if doc.get("version") != VERSION:
+        raise CorruptObject(f"{what} is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != kind:
+        raise CorruptObject(f"{what} is not a {kind} document")
+    if doc.get("version") != version:
         raise CorruptObject(
-            f"pack index {source} has version {doc.get('version')!r}; this cairn reads version "
-            f"{VERSION} (upgrade cairn)"
+            f"{what} has version {doc.get('version')!r}; this cairn reads version {version} "
+            "(upgrade cairn)"
         )
+    return doc
+
+
+def decode_index(data: bytes, source: str) -> tuple[str, PackTable]:
+    """Parse and check a pack index read from ``source``: the pack's oid and table."""
+    doc = read_document(data, f"pack index {source}", FORMAT, VERSION)
     pack = doc.get("pack")
     if not isinstance(pack, str) or not is_oid(pack):
         raise CorruptObject(f"pack index {source} does not name its pack")

@@ -35,7 +35,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from cairn.data.packs import PackEntry, PackTable, decode_index, parse_columns
+from cairn.data.packs import PackEntry, PackTable, decode_index, parse_columns, read_document
 from cairn.data.remote_layout import (
     INDEX,
     PACKS,
@@ -95,18 +95,8 @@ class Segment:
     @classmethod
     def from_bytes(cls, data: bytes, source: str) -> Segment:
         """Parse and check a segment read from ``source``."""
-        try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CorruptObject(f"remote index segment {source} is not JSON: {exc}") from exc
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-            raise CorruptObject(f"{source} is not a cairn remote index segment")
-        if doc.get("version") != VERSION:
-            raise CorruptObject(
-                f"remote index segment {source} has version {doc.get('version')!r}; this cairn "
-                f"reads version {VERSION} (upgrade cairn)"
-            )
         where = f"remote index segment {source}"
+        doc = read_document(data, where, FORMAT, VERSION)
         loose, packs = doc.get("loose"), doc.get("packs")
         if not isinstance(loose, dict) or not isinstance(packs, dict):
             raise CorruptObject(f"{where} lacks its loose and packs tables")

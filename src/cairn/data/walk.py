@@ -6,9 +6,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cairn.data.state import Signature
+
+if TYPE_CHECKING:
+    from cairn.objects.manifest import Manifest
 
 
 class Found(NamedTuple):
@@ -108,3 +111,13 @@ def scan_folder(folder: Path) -> Scan:
                     scan.odd.append(rel)
     scan.newest_mtime_ns = newest
     return scan
+
+
+def folder_manifest(scan: Scan, oids: dict[str, str]) -> Manifest:
+    """The manifest of a scanned folder whose files hash to ``oids`` (path -> oid)."""
+    from cairn.objects.manifest import Manifest
+
+    files = scan.files
+    return Manifest.from_entries(
+        [(rel, oid, files[rel].signature[2], files[rel].executable) for rel, oid in oids.items()]
+    )

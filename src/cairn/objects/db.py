@@ -119,13 +119,10 @@ class ObjectDB:
                     src.unlink()
             else:
                 copy_file(src, tmp)
-            self._seal(tmp, durable)
-            os.replace(tmp, final)
+            self._install(tmp, final, durable)
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        if not durable:
-            self._unsynced.append(str(final))
         return oid, True
 
     def add_bytes(self, data: bytes) -> str:
@@ -238,6 +235,14 @@ class ObjectDB:
         self._folder(final.parent.name)
         return final.with_name(f"{final.name}.{secrets.token_hex(6)}.tmp")
 
+    def _install(self, tmp: Path, final: Path, durable: bool) -> None:
+        """Seal a finished temporary file and rename it to its object's name; without
+        ``durable`` it is remembered for the next :meth:`sync`."""
+        self._seal(tmp, durable)
+        os.replace(tmp, final)
+        if not durable:
+            self._unsynced.append(str(final))
+
     def _seal(self, tmp: Path, durable: bool) -> None:
         """Make a finished temporary file read-only (and, if ``durable``, flush it to disk)."""
         fd = os.open(tmp, os.O_RDONLY)
@@ -261,14 +266,11 @@ class ObjectDB:
             if final.is_file():
                 _unlink_quietly(tmp)
                 return oid, False
-            self._seal(tmp, durable)
             self._folder(oid[:2])
-            os.replace(tmp, final)
+            self._install(tmp, final, durable)
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        if not durable:
-            self._unsynced.append(str(final))
         return oid, True
 
     def store_bytes(
