@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cairn.data.pointer import (
     Pointer,
+    _plain_document,
     data_path_of,
     is_pointer_path,
     parse,
@@ -90,3 +94,21 @@ def test_binary_garbage_and_huge_files(tmp_path):
         read(path)
     with pytest.raises(InvalidInput, match="does not exist"):
         read(tmp_path / "absent.cairn")
+
+
+_LINE_KEYS = st.sampled_from(["version", "path", "kind", "hash", "size", "files", "x"])
+_LINE_VALUES = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_.\-]{1,12}", fullmatch=True),
+    st.sampled_from(["yes", "No", "ON", "null", "0", "010", "1.5", ".inf", "1e5", f"blake3:{OID}"]),
+    st.integers(0, 10**20).map(str),
+)
+
+
+@given(st.lists(st.tuples(_LINE_KEYS, _LINE_VALUES), max_size=7), st.booleans())
+def test_the_fast_reader_agrees_with_yaml(lines, comment):
+    """Pointers are read without YAML when their lines are plain; what that reader accepts
+    must mean exactly what YAML says it means."""
+    text = ("# a comment\n" if comment else "") + "".join(f"{k}: {v}\n" for k, v in lines)
+    fast = _plain_document(text)
+    if fast is not None:
+        assert fast == yaml.safe_load(text)

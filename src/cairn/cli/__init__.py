@@ -9,7 +9,6 @@ imported on first use, and heavy modules only inside the commands, so ``cairn --
 from __future__ import annotations
 
 import os
-import traceback
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -133,6 +132,8 @@ def _report(ctx: click.Context, message: str) -> None:
     from cairn.cli import output
 
     if _debug_wanted(ctx):
+        import traceback
+
         click.echo(traceback.format_exc(), err=True, nl=False)
     output.error(message)
 

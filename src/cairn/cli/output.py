@@ -7,7 +7,6 @@ no colour codes, and ``NO_COLOR`` is honoured.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -117,6 +116,8 @@ def _clean(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     """Write ``data`` as indented, valid JSON to stdout."""
+    import json
+
     click.echo(json.dumps(_clean(data), indent=2, allow_nan=False))
 
 

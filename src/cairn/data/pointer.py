@@ -18,11 +18,9 @@ file and what is wrong; writing is atomic (temporary file, then rename).
 from __future__ import annotations
 
 import os
-import secrets
+import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from cairn.errors import InvalidInput
 from cairn.objects.digest import HASH_NAME, Digest
@@ -78,6 +76,8 @@ class Pointer:
 
 def _scalar(text: str) -> str:
     """``text`` as a YAML scalar that reads back as the same string."""
+    import yaml
+
     dumped = yaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=1 << 16)
     return dumped.removesuffix("\n...\n").removesuffix("\n")
 
@@ -101,10 +101,9 @@ def parse(text: str | bytes, source: str) -> Pointer:
     """The pointer in ``text``; :class:`InvalidInput` naming ``source`` when it is not one."""
     fix = "fix it by hand, restore it from git, or re-add the data with `cairn data add`"
     try:
-        document = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
+        document = _plain_document(text) or _yaml_document(text)
+    except _NotYaml as exc:
+        line = f" (line {exc.line})" if exc.line else ""
         raise InvalidInput(f"{source} is not a valid pointer file: not YAML{line}; {fix}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"{source} is not a valid pointer file: not UTF-8 text; {fix}") from None
@@ -163,7 +162,7 @@ def read(pointer_file: Path, display: str | None = None) -> Pointer:
 
 def write(pointer_file: Path, pointer: Pointer) -> None:
     """Write ``pointer`` to ``pointer_file`` atomically."""
-    tmp = pointer_file.with_name(f".{pointer_file.name}.{secrets.token_hex(4)}.tmp")
+    tmp = pointer_file.with_name(f".{pointer_file.name}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as handle:
             handle.write(pointer.to_text())
@@ -173,4 +172,48 @@ def write(pointer_file: Path, pointer: Pointer) -> None:
         raise
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# One ``key: value`` line whose value YAML reads as the same string or whole number.
+_PLAIN_LINE = re.compile(
+    r"([a-z]+): (0|[1-9][0-9]{0,18}|[A-Za-z_][A-Za-z0-9_.-]*|blake3:[0-9a-f]{64})"
+)
+_YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "null"}
+
+
+def _plain_document(text: str | bytes) -> dict[str, object] | None:
+    """The fields of a pointer written the way :meth:`Pointer.to_text` writes it, read
+    without loading YAML (it costs start-up time); None when the text needs a YAML parser."""
+    try:
+        lines = (text.decode() if isinstance(text, bytes) else text).split("\n")
+    except UnicodeDecodeError:
+        return None
+    document: dict[str, object] = {}
+    for line in lines:
+        if not line or line.startswith("#"):
+            continue
+        match = _PLAIN_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        if key in document or value.lower() in _YAML_WORDS:
+            return None
+        document[key] = int(value) if value[0].isdigit() else value
+    return document or None
+
+
+class _NotYaml(Exception):
+    """The text is not YAML; ``line`` (1-based) is where the parser gave up, when known."""
+
+    def __init__(self, line: int | None) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _yaml_document(text: str | bytes) -> object:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        raise _NotYaml(where.line + 1 if where is not None else None) from None

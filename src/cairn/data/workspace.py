@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -241,6 +240,8 @@ class Workspace:
         jobs = self.jobs()
         size = max(1, min(256, len(items) // (jobs * 4)))
         batches = [items[i : i + size] for i in range(0, len(items), size)]
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(jobs) as pool:
             done = pool.map(lambda batch: [fn(item) for item in batch], batches)
             return [result for batch in done for result in batch]

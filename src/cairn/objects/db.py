@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -36,7 +35,7 @@ class ObjectDB:
         self.root = Path(root)
         self._root_text = str(self.root)
         self._made: set[str] = set()
-        self._token = f"{os.getpid()}-{secrets.token_hex(3)}-"
+        self._token = f"{os.getpid()}-{os.urandom(3).hex()}-"
         self._counter = itertools.count()
         self._unsynced: list[str] = []
 
@@ -219,7 +218,7 @@ class ObjectDB:
 
     def temp_path(self) -> Path:
         """A fresh temporary file name inside the cache (so renaming it into place is atomic)."""
-        return self._folder(TMP_DIR) / f"{secrets.token_hex(8)}.tmp"
+        return self._folder(TMP_DIR) / f"{os.urandom(8).hex()}.tmp"
 
     def _missing(self, oid: str) -> ObjectMissing:
         return ObjectMissing(f"object {oid} is not in the cache {self.root}")
@@ -233,7 +232,7 @@ class ObjectDB:
 
     def _tmp_beside(self, final: Path) -> Path:
         self._folder(final.parent.name)
-        return final.with_name(f"{final.name}.{secrets.token_hex(6)}.tmp")
+        return final.with_name(f"{final.name}.{os.urandom(6).hex()}.tmp")
 
     def _install(self, tmp: Path, final: Path, durable: bool) -> None:
         """Seal a finished temporary file and rename it to its object's name; without

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -62,12 +61,12 @@ def copy_file(src: Path, dst: Path) -> None:
         except OSError as exc:
             if exc.errno not in UNSUPPORTED or done:
                 raise
-            shutil.copyfileobj(source, target, 8 << 20)
+            _copy_in_user_space(source, target)
             return
         if done < size:  # the source shrank or the kernel gave up: finish in user space
             source.seek(done)
             target.seek(done)
-            shutil.copyfileobj(source, target, 8 << 20)
+            _copy_in_user_space(source, target)
 
 
 def hardlink(src: Path, dst: Path) -> None:
@@ -147,3 +146,9 @@ def _copy_in_chunks(source: BinaryIO, target: BinaryIO, done: Any, hashed: Any) 
             return
         written += sent
         done.put(written)
+
+
+def _copy_in_user_space(source: BinaryIO, target: BinaryIO) -> None:
+    import shutil  # only on this rare path: it costs start-up time
+
+    shutil.copyfileobj(source, target, 8 << 20)
