@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run cairn's test suite: make .venv if missing, install cairn editable with its dev extra
-# (again only when pyproject.toml changed), then run pytest on all cores.
+# (again only when pyproject.toml or the C file-listing loop changed), then run pytest on all cores.
 # Arguments go to pytest, e.g. `bash scripts/test.sh tests/test_services.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 stamp=.venv/.cairn-dev-install
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml src/cairn/data/_fastscan.c | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     echo "test.sh: pip install -e '.[dev]'"
     # The grep drops pip's notes about absent local index folders; pipefail keeps pip's status.

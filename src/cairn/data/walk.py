@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cairn.data.state import Signature
+
+try:  # the same loop in C, compiled at install time where a compiler is present
+    from cairn.data import _fastscan
+except ImportError:  # pragma: no cover - a platform without the extension
+    _fastscan = None
 
 if TYPE_CHECKING:
     from cairn.objects.manifest import Manifest
@@ -30,18 +36,17 @@ class Scan:
     odd: list[str] = field(default_factory=list)  # symlinks to folders, sockets, fifos ...
     observed_at_ns: int = 0
     newest_mtime_ns: int = 0
-    _listing: list[tuple] = field(default_factory=list, repr=False)
+    # Each file's path, NUL, then inode, mtime, size, mode and linked flag (``_ROW``), in the
+    # order met: what the fingerprint covers.
+    _record: bytes | bytearray = field(default=b"", repr=False)
 
     def fingerprint(self) -> str:
         """A digest of every path, signature and mode seen, in the order met: equal
         fingerprints mean nothing in the folder changed (see :mod:`cairn.data.state`)."""
-        import marshal
-
         from cairn.objects.hashing import hash_bytes
 
-        # marshal version 2 writes no back-references, so equal listings give equal bytes
-        # whatever else refers to their objects.
-        return hash_bytes(marshal.dumps([self._listing, sorted(self.odd)], 2))
+        odd = "\0".join(sorted(self.odd)).encode("utf-8", "surrogateescape")
+        return hash_bytes(bytes(self._record) + b"\0\0" + odd)
 
     @property
     def settled(self) -> bool:
@@ -69,14 +74,26 @@ def found_of(st: os.stat_result, is_symlink: bool) -> Found:
 
 
 _new_found = tuple.__new__
+_ROW = struct.Struct("<QqqIB")
 
 
 def scan_folder(folder: Path) -> Scan:
     """Every regular file under ``folder`` (symlinks to files are followed, symlinks to
     folders are listed as odd and not entered)."""
+    if _fastscan is None:
+        return _scan_in_python(folder)
+    observed = time.time_ns()
+    files, record, odd, newest = _fastscan.scan(folder, Found)
+    return Scan(files, odd, observed, newest, record)
+
+
+def _scan_in_python(folder: Path) -> Scan:
+    """:func:`scan_folder` where the C loop (``cairn.data._fastscan``) was not compiled."""
     scan = Scan(observed_at_ns=time.time_ns())
     files = scan.files
-    listing = scan._listing
+    record = bytearray()
+    pack = _ROW.pack
+    encode = os.fsencode
     new = _new_found
     newest = 0
     pending = [(str(folder), "")]
@@ -104,12 +121,13 @@ def scan_folder(folder: Path) -> Scan:
                     sig = (st.st_ino, st.st_mtime_ns, st.st_size)
                     linked = is_link or st.st_nlink > 1
                     files[rel] = new(Found, (sig, mode & 0o100 != 0, linked))
-                    listing.append((rel, sig, mode, linked))
+                    record += encode(rel) + b"\0" + pack(*sig, mode, linked)
                     if sig[1] > newest:
                         newest = sig[1]
                 else:
                     scan.odd.append(rel)
     scan.newest_mtime_ns = newest
+    scan._record = record
     return scan
 
 
