@@ -124,3 +124,19 @@ def test_sync_flushes_without_error(db, tmp_path):
     src.write_bytes(b"x" * 100)
     db.add_file(src, durable=False)
     db.sync()
+
+
+def test_listing_finds_objects_and_temporaries_and_skips_strays(tmp_path):
+    db = ObjectDB(tmp_path / "cache")
+    a, b = db.add_bytes(b"a"), db.add_bytes(b"b")
+    (db.root / a[:2] / ("x" * 62)).write_bytes(b"stray: 62 characters, not hex")
+    (db.root / a[:2] / "README").write_bytes(b"stray")
+    (db.root / "zz").mkdir()
+    (db.root / "zz" / ("0" * 62)).write_bytes(b"not a cache folder")
+    beside = db.root / b[:2] / f"{b[2:]}.1a2b.tmp"
+    beside.write_bytes(b"half")
+    spare = db.temp_path()
+    spare.write_bytes(b"half")
+    listed = db.listing()
+    assert sorted(listed.oids) == sorted([a, b])
+    assert sorted(listed.temporaries) == sorted([str(beside), str(spare)])

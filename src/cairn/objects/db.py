@@ -14,10 +14,10 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from cairn.errors import CorruptObject, ObjectMissing
-from cairn.objects.digest import check_oid, is_oid
+from cairn.objects.digest import all_hex, check_oid
 from cairn.objects.hashing import THREADED_FROM, Hasher, hash_bytes, hash_file
 from cairn.objects.linking import copy_and_hash, copy_file
 
@@ -26,6 +26,13 @@ READ_ONLY = 0o444
 SYNC_EACH_UP_TO = 64
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 TMP_DIR = "tmp"
+
+
+class CacheListing(NamedTuple):
+    """What :meth:`ObjectDB.listing` found: the oids and the temporary files' paths."""
+
+    oids: list[str]
+    temporaries: list[str]
 
 
 class ObjectDB:
@@ -61,19 +68,37 @@ class ObjectDB:
             raise self._missing(oid) from None
 
     def iter_oids(self) -> Iterator[str]:
-        """Every oid present, in no particular order (temporary files are skipped)."""
+        """Every oid present, in no particular order."""
+        return iter(self.listing().oids)
+
+    def listing(self) -> CacheListing:
+        """Every oid present (in no particular order) and the paths of temporary files, from
+        one ``listdir`` per folder."""
+        oids: list[str] = []
+        spare = self.root / TMP_DIR
+        temporaries = [f"{spare}/{name}" for name in self._listed(spare)]
         try:
-            folders = list(os.scandir(self.root))
+            folders = os.listdir(self.root)
         except FileNotFoundError:
-            return
-        for folder in folders:
-            if len(folder.name) != 2 or not folder.is_dir():
+            return CacheListing(oids, temporaries)
+        for prefix in folders:
+            if len(prefix) != 2 or not all_hex(prefix):
                 continue
-            with os.scandir(folder.path) as entries:
-                for entry in entries:
-                    oid = folder.name + entry.name
-                    if is_oid(oid):
-                        yield oid
+            folder = self.root / prefix
+            names = self._listed(folder)
+            wanted = [name for name in names if len(name) == 62]
+            if not all_hex("".join(wanted)):  # a stray file: check each name
+                wanted = [name for name in wanted if all_hex(name)]
+            oids += [prefix + name for name in wanted]
+            temporaries += [f"{folder}/{name}" for name in names if name.endswith(".tmp")]
+        return CacheListing(oids, temporaries)
+
+    @staticmethod
+    def _listed(folder: Path) -> list[str]:
+        try:
+            return os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from cairn.errors import CorruptObject
-from cairn.objects.digest import is_oid
+from cairn.objects.digest import all_hex, is_oid
 
 FORMAT = "cairn.manifest/1"
 
@@ -33,18 +33,6 @@ class ManifestEntry(NamedTuple):
     oid: str
     size: int
     executable: bool = False
-
-
-HEX = "0123456789abcdef"
-_HEX_BYTES = HEX.encode()
-
-
-def _all_hex(text: str) -> bool:
-    """Whether ``text`` holds only lowercase hex digits (in C: ~10x faster than ``strip``)."""
-    try:
-        return not text.encode("ascii").translate(None, _HEX_BYTES)
-    except UnicodeEncodeError:
-        return False
 
 
 # Joined as "/p1/p2/.../pn/", an unsafe path shows as one of these (an absolute path or an
@@ -64,7 +52,7 @@ def _column_problem(paths: tuple, oids: tuple, sizes: tuple) -> str | None:
     """What is wrong with the oids and sizes given to :meth:`Manifest.from_entries`."""
     if set(map(type, paths)) != {str}:
         return "paths must be strings"
-    if set(map(type, oids)) != {str} or set(map(len, oids)) != {64} or not _all_hex("".join(oids)):
+    if set(map(type, oids)) != {str} or set(map(len, oids)) != {64} or not all_hex("".join(oids)):
         return f"{next(o for o in oids if not is_oid(o))!r:.80} is not a 64-hex object id"
     if set(map(type, sizes)) != {int} or min(sizes) < 0:
         return "sizes must be whole numbers >= 0"
@@ -145,7 +133,7 @@ class Manifest:
             raise CorruptObject(f"{source}: sizes must be whole numbers >= 0")
         if not set(executables) <= {0, 1} or set(map(type, executables)) - {int}:
             raise CorruptObject(f"{source}: the executable flag must be 0 or 1")
-        if any(len(oid) != 64 for oid in oids) or not _all_hex("".join(oids)):
+        if any(len(oid) != 64 for oid in oids) or not all_hex("".join(oids)):
             bad = next(oid for oid in oids if not is_oid(oid))
             raise CorruptObject(f"{source}: {bad!r:.80} is not a 64-hex object id")
         manifest = cls(paths, oids, sizes, tuple(x == 1 for x in executables))
