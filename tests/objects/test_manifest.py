@@ -73,6 +73,20 @@ def test_nonsense_is_a_corrupt_object_naming_the_source(data, complaint):
     assert "\n" not in str(caught.value)
 
 
+def test_oids_in_checks_everything_but_the_paths():
+    """gc and push only need the oids: a manifest whose paths are unsafe still tells which
+    objects it uses, and a bad oid is refused as from_bytes refuses it."""
+    assert Manifest.oids_in(_manifest_bytes([["../a", A, 1, 0], ["b", B, 2, 1]])) == {A, B}
+    assert Manifest.oids_in(Manifest.from_entries([]).to_bytes()) == set()
+    for bad in (
+        _manifest_bytes([["a", A.upper(), 1, 0]]),
+        b"[1]",
+        _manifest_bytes([["a", A, -1, 0]]),
+    ):
+        with pytest.raises(CorruptObject, match="^cache object X"):
+            Manifest.oids_in(bad, source="cache object X")
+
+
 def test_from_entries_refuses_unsafe_paths():
     with pytest.raises(CorruptObject, match="'../x'"):
         Manifest.from_entries([("../x", A, 1)])

@@ -59,6 +59,35 @@ def _column_problem(paths: tuple, oids: tuple, sizes: tuple) -> str | None:
     return None
 
 
+def _columns(data: bytes, source: str) -> tuple[tuple, tuple, tuple, tuple]:
+    """The paths, oids, sizes and executable flags of a stored manifest, each checked for its
+    type and range (not the paths' safety and order: :meth:`Manifest._problem`)."""
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptObject(f"{source} is not a folder manifest (not JSON: {exc})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CorruptObject(f"{source} is not a folder manifest (no format {FORMAT!r})")
+    files = document.get("files")
+    if not isinstance(files, list):
+        raise CorruptObject(f"{source} is not a folder manifest ('files' is not a list)")
+    if not files:
+        return (), (), (), ()
+    if set(map(type, files)) != {list} or set(map(len, files)) != {4}:
+        raise CorruptObject(f"{source}: every file row must be [path, oid, size, 0|1]")
+    paths, oids, sizes, executables = zip(*files, strict=True)
+    if set(map(type, paths)) != {str} or set(map(type, oids)) != {str}:
+        raise CorruptObject(f"{source}: paths and oids must be strings")
+    if set(map(type, sizes)) != {int} or min(sizes) < 0:
+        raise CorruptObject(f"{source}: sizes must be whole numbers >= 0")
+    if not set(executables) <= {0, 1} or set(map(type, executables)) - {int}:
+        raise CorruptObject(f"{source}: the executable flag must be 0 or 1")
+    if any(len(oid) != 64 for oid in oids) or not all_hex("".join(oids)):
+        bad = next(oid for oid in oids if not is_oid(oid))
+        raise CorruptObject(f"{source}: {bad!r:.80} is not a 64-hex object id")
+    return paths, oids, sizes, tuple(x == 1 for x in executables)
+
+
 def _unsafe(path: str) -> bool:
     return any(unsafe in f"/{path}/" for unsafe in _UNSAFE)
 
@@ -113,34 +142,18 @@ class Manifest:
     def from_bytes(cls, data: bytes, source: str = "manifest") -> Manifest:
         """Parse and validate a stored manifest; :class:`CorruptObject` naming ``source`` on
         anything that is not a well-formed manifest."""
-        try:
-            document = json.loads(data)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CorruptObject(f"{source} is not a folder manifest (not JSON: {exc})") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise CorruptObject(f"{source} is not a folder manifest (no format {FORMAT!r})")
-        files = document.get("files")
-        if not isinstance(files, list):
-            raise CorruptObject(f"{source} is not a folder manifest ('files' is not a list)")
-        if not files:
-            return cls((), (), (), ())
-        if set(map(type, files)) != {list} or set(map(len, files)) != {4}:
-            raise CorruptObject(f"{source}: every file row must be [path, oid, size, 0|1]")
-        paths, oids, sizes, executables = zip(*files, strict=True)
-        if set(map(type, paths)) != {str} or set(map(type, oids)) != {str}:
-            raise CorruptObject(f"{source}: paths and oids must be strings")
-        if set(map(type, sizes)) != {int} or min(sizes) < 0:
-            raise CorruptObject(f"{source}: sizes must be whole numbers >= 0")
-        if not set(executables) <= {0, 1} or set(map(type, executables)) - {int}:
-            raise CorruptObject(f"{source}: the executable flag must be 0 or 1")
-        if any(len(oid) != 64 for oid in oids) or not all_hex("".join(oids)):
-            bad = next(oid for oid in oids if not is_oid(oid))
-            raise CorruptObject(f"{source}: {bad!r:.80} is not a 64-hex object id")
-        manifest = cls(paths, oids, sizes, tuple(x == 1 for x in executables))
-        problem = manifest._problem(require_sorted=True)
+        manifest = cls(*_columns(data, source))
+        problem = manifest._problem(require_sorted=True) if manifest.paths else None
         if problem:
             raise CorruptObject(f"{source}: {problem}")
         return manifest
+
+    @staticmethod
+    def oids_in(data: bytes, source: str = "manifest") -> set[str]:
+        """The distinct oids a stored manifest lists, for callers that only need to know which
+        objects a folder uses (gc, push): every field is checked as in :meth:`from_bytes`
+        except the paths, which such callers never touch."""
+        return set(_columns(data, source)[1])
 
     def to_bytes(self) -> bytes:
         """The canonical bytes (equal manifests give equal bytes)."""
