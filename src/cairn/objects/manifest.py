@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import NamedTuple
 
 from cairn.errors import CorruptObject
@@ -57,6 +58,9 @@ def _column_problem(paths: tuple, oids: tuple, sizes: tuple) -> str | None:
     if set(map(type, sizes)) != {int} or min(sizes) < 0:
         return "sizes must be whole numbers >= 0"
     return None
+
+
+_path_of = itemgetter(0)
 
 
 def _columns(data: bytes, source: str) -> tuple[tuple, tuple, tuple, tuple]:
@@ -128,7 +132,8 @@ class Manifest:
     def from_entries(cls, entries: Iterable[ManifestEntry | tuple]) -> Manifest:
         """A manifest of ``entries`` (``(path, oid, size[, executable])``, any order);
         :class:`CorruptObject` on an unsafe or repeated path or a bad oid or size."""
-        rows = sorted(entry if len(entry) == 4 else (*entry, False) for entry in entries)
+        rows = [entry if len(entry) == 4 else (*entry, False) for entry in entries]
+        rows.sort(key=_path_of)  # paths are unique (checked below): no need to compare rows
         if not rows:
             return cls((), (), (), ())
         paths, oids, sizes, executables = zip(*rows, strict=True)
