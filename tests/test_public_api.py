@@ -44,6 +44,7 @@ EXPECTED = {
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "stage",
     "start_run",
 }
 

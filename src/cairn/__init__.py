@@ -52,6 +52,7 @@ _LAZY.update(
         "data": "cairn.data",
         "errors": "cairn.errors",
         "entities": "cairn.entities",
+        "stage": "cairn.pipelines.python_form",
     }
 )
 
@@ -76,5 +77,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from cairn import data as data
     from cairn import entities as entities
     from cairn import errors as errors
+    from cairn.pipelines.python_form import stage as stage
     from cairn.tracking.client import CairnClient as CairnClient
     from cairn.tracking.fluent import *  # noqa: F403

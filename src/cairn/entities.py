@@ -37,6 +37,8 @@ __all__ = [
     "RunInfo",
     "RunStatus",
     "RunTag",
+    "Schedule",
+    "ScheduleRun",
     "ViewType",
 ]
 
@@ -427,3 +429,45 @@ class DatasetSummary:
     versions: int
     runs: int
     last_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A pipeline to run on a cron schedule, and where the scheduler stands with it.
+
+    ``pipeline`` is the project folder (or its ``cairn.yaml``) on the scheduler's machine;
+    ``catch_up`` says what happens to slots missed while no scheduler ran: "latest" (one run
+    for all of them), "all" (one run each) or "skip" (none). ``lease_expiry_time`` and
+    ``lease_owner`` are set while a scheduler runs it.
+    """
+
+    name: str
+    cron: str
+    pipeline: str
+    stages: tuple[str, ...]
+    experiment: str | None
+    catch_up: str
+    enabled: bool
+    creator: str
+    creation_time: int
+    next_due_time: int
+    last_start_time: int | None = None
+    lease_expiry_time: int | None = None
+    lease_owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRun:
+    """One start of a schedule's pipeline (or a slot it skipped): when it was due, when it
+    ran, how it ended ("running", "succeeded", "failed", "skipped" or "lost" when its
+    scheduler died), and the pipeline run it made."""
+
+    schedule_run_id: int
+    schedule: str
+    due_time: int
+    start_time: int
+    status: str
+    runner: str
+    end_time: int | None = None
+    pipeline_run_id: str | None = None
+    error: str | None = None

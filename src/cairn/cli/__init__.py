@@ -32,8 +32,12 @@ COMMANDS = {
     "gc": "cairn.cli.maintenance:gc",
     "import-mlflow": "cairn.cli.import_mlflow:import_mlflow",
     "init": "cairn.cli.maintenance:init",
+    "pipeline": "cairn.cli.pipeline:pipeline",
     "runs": "cairn.cli.runs:runs",
+    "schedule": "cairn.cli.schedule:schedule",
+    "scheduler": "cairn.cli.schedule:scheduler",
     "server": "cairn.cli.server:server",
+    "sweep": "cairn.cli.sweep:sweep",
     "sync": "cairn.cli.maintenance:sync",
     "ui": "cairn.cli.ui:ui",
 }

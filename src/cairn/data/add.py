@@ -88,7 +88,10 @@ def commit(
 ) -> list[AddResult]:
     """Record the workspace's current content of tracked data in their pointers."""
     strategies = link_setting(workspace.config, link)
-    found = workspace.pointers(targets, cwd)
+    from cairn.data.lock_outs import is_lock_path
+
+    # Pipeline outs (recorded in cairn.lock) are committed by `cairn pipeline run`.
+    found = [(f, p) for f, p in workspace.pointers(targets, cwd) if not is_lock_path(f)]
     if not found:
         raise NotFound("no data is tracked here yet; track some with `cairn data add PATH`")
     data_paths = []
@@ -102,6 +105,25 @@ def commit(
         data_paths.append(data)
     checked = _check_targets(workspace, data_paths, cwd)
     return [_add_one(workspace, target, strategies, reporter) for target in checked]
+
+
+def store(workspace: Workspace, path: Path, reporter: Reporter = QUIET) -> Pointer:
+    """Store the file or folder at ``path`` (absolute, inside the project) in the cache without
+    writing a pointer file: for data recorded elsewhere (a pipeline's outs, in ``cairn.lock``)."""
+    observed = time.time_ns()
+    st = os.stat(path)
+    rel = workspace.rel(path)
+    if stat_module.S_ISDIR(st.st_mode):
+        target = _Target(path, rel, True, scan=scan_folder(path))
+        _refuse_odd_contents(workspace, target, rel)
+        pointer = _store_folder(workspace, target, None, reporter)[0]
+    elif stat_module.S_ISREG(st.st_mode):
+        target = _Target(path, rel, False, stat=st, observed_at_ns=observed)
+        pointer = _store_file(workspace, target, reporter)[0]
+    else:
+        raise InvalidInput(f"{rel} is neither a regular file nor a folder")
+    workspace.cache.sync()
+    return pointer
 
 
 # -- checks ------------------------------------------------------------------------------------

@@ -82,8 +82,20 @@ def checkout(
     reporter: Reporter = QUIET,
 ) -> CheckoutReport:
     """Make the data named by ``targets`` (default: all) match its pointers."""
-    strategies = link_setting(workspace.config, link)
     found = workspace.pointers(targets, cwd)
+    return checkout_pointers(workspace, found, force=force, link=link, reporter=reporter)
+
+
+def checkout_pointers(
+    workspace: Workspace,
+    found: list[tuple[Path, Pointer]],
+    *,
+    force: bool = False,
+    link: str | None = None,
+    reporter: Reporter = QUIET,
+) -> CheckoutReport:
+    """Make the data of these ``(pointer file, pointer)`` pairs match them (see :func:`checkout`)."""
+    strategies = link_setting(workspace.config, link)
     plan = _Plan()
     for pointer_path, pointer in found:
         data = workspace.data_path(pointer_path, pointer)

@@ -132,22 +132,26 @@ def _narrow(files: Files, data_rel: str, wanted: list[str] | None) -> Files:
 def _revision_files(
     workspace: Workspace, revision: str, wanted: list[str] | None
 ) -> tuple[Files, set[str]]:
+    from cairn.data.lock_outs import is_lock_path, parse_outs
+
     commit = git.resolve_revision(workspace.root, revision)
-    blobs = git.pointer_blobs(workspace.root, commit)
+    blobs = git.pointer_blobs(workspace.root, commit, with_locks=True)
     contents = git.read_blobs(workspace.root, blobs.values())
     files: Files = {}
     names: set[str] = set()
     for pointer_rel, blob in sorted(blobs.items()):
         source = f"{pointer_rel} at {revision}"
-        pointer = parse(contents.get(blob, b""), source)
+        text = contents.get(blob, b"")
+        found = parse_outs(text, source) if is_lock_path(pointer_rel) else [parse(text, source)]
         folder = pointer_rel.rpartition("/")[0]
-        data_rel = f"{folder}/{pointer.path}" if folder else pointer.path
-        if not _selected(data_rel, wanted):
-            continue
-        names.add(data_rel)
-        files.update(
-            _narrow(_expand(workspace, data_rel, pointer, source, revision), data_rel, wanted)
-        )
+        for pointer in found:
+            data_rel = f"{folder}/{pointer.path}" if folder else pointer.path
+            if not _selected(data_rel, wanted):
+                continue
+            names.add(data_rel)
+            files.update(
+                _narrow(_expand(workspace, data_rel, pointer, source, revision), data_rel, wanted)
+            )
     return files, names
 
 

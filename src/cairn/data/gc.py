@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.data import git
-from cairn.data.pointer import parse
+from cairn.data.pointer import Pointer, parse
 from cairn.errors import InvalidInput, InvalidState
-from cairn.objects.db import TMP_DIR
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
@@ -66,7 +65,8 @@ def collect(
         )
     report = GcReport(dry_run=dry_run)
     cache = workspace.cache
-    for oid in cache.iter_oids():
+    listed = cache.listing()
+    for oid in listed.oids:
         if oid in used:
             report.kept += 1
             continue
@@ -82,7 +82,7 @@ def collect(
     if not dry_run:
         workspace.state.unverify(report.removed)
         workspace.state.forget_folders()
-        report.temporaries = _remove_stale_temporaries(cache.root)
+        report.temporaries = _remove_stale_temporaries(listed.temporaries)
     return report
 
 
@@ -97,21 +97,22 @@ def _workspace_used(workspace: Workspace, missing: list[tuple[str, str]]) -> set
                 f"{exc.message} (gc reads every pointer, and refuses to guess what a broken one "
                 "references)"
             ) from None
+    try:
+        pointers.extend(workspace.lock_pointers())
+    except InvalidInput as exc:
+        raise InvalidState(f"{exc.message} (gc refuses to guess what it references)") from None
     used = workspace.used_oids(pointers, found)
     missing.extend((workspace.display(path), oid) for path, oid in found)
     return used
 
 
 def _history_used(workspace: Workspace, missing: list[tuple[str, str]]) -> set[str]:
-    blobs = git.all_pointer_blobs(workspace.root)
+    blobs = git.all_pointer_blobs(workspace.root, with_locks=True)
     contents = git.read_blobs(workspace.root, blobs)
     used: set[str] = set()
     expanded: set[str] = set()
-    for blob, data in contents.items():
-        try:
-            pointer = parse(data, f"pointer blob {blob}")
-        except InvalidInput:
-            continue  # a file named *.cairn that is not a pointer in some old commit
+    recorded = [(blob, p) for blob, data in contents.items() for p in _blob_pointers(blob, data)]
+    for blob, pointer in recorded:
         used.add(pointer.oid)
         if not pointer.is_dir or pointer.oid in expanded:
             continue
@@ -123,18 +124,29 @@ def _history_used(workspace: Workspace, missing: list[tuple[str, str]]) -> set[s
     return used
 
 
-def _remove_stale_temporaries(root: Path) -> int:
+def _blob_pointers(blob: str, data: bytes) -> list[Pointer]:
+    """The pointers in a git blob: a pointer file's, or a cairn.lock's outs."""
+    from cairn.data.lock_outs import parse_outs
+
+    try:
+        return [parse(data, f"pointer blob {blob}")]
+    except InvalidInput:
+        pass
+    try:
+        return parse_outs(data, f"lock blob {blob}")
+    except InvalidInput:
+        return []  # a file named like ours that is neither, in some old commit
+
+
+def _remove_stale_temporaries(paths: list[str]) -> int:
     """Delete temporary files of interrupted writes older than an hour."""
     cutoff = time.time() - STALE_TMP_SECONDS
     removed = 0
-    folders = [root / TMP_DIR, *(p for p in root.glob("??") if p.is_dir())]
-    for folder in folders:
+    for path in paths:
         try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            if entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
                 removed += 1
+        except FileNotFoundError:
+            continue  # finished (renamed) or removed meanwhile
     return removed

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from cairn.data.lock_outs import LOCK_NAME
 from cairn.data.pointer import SUFFIX
 from cairn.errors import ConfigError, InvalidInput, NotFound
 
@@ -66,8 +67,16 @@ def resolve_revision(root: Path, revision: str) -> str:
         ) from None
 
 
-def pointer_blobs(root: Path, commit: str) -> dict[str, str]:
-    """Every pointer file in ``commit``: repository-relative path -> blob id."""
+def _wanted(name: str, with_locks: bool) -> bool:
+    """Whether a file is a pointer file (or, ``with_locks``, a pipeline's cairn.lock)."""
+    return name.endswith(SUFFIX) or (
+        with_locks and (name == LOCK_NAME or name.endswith("/" + LOCK_NAME))
+    )
+
+
+def pointer_blobs(root: Path, commit: str, *, with_locks: bool = False) -> dict[str, str]:
+    """Every pointer file in ``commit`` (and, ``with_locks``, every ``cairn.lock``):
+    repository-relative path -> blob id."""
     try:
         out = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit)
     except _GitFailed as exc:
@@ -79,7 +88,7 @@ def pointer_blobs(root: Path, commit: str) -> dict[str, str]:
         meta, _, path = record.partition(b"\t")
         mode, kind, blob = meta.split(b" ")
         name = path.decode("utf-8", errors="surrogateescape")
-        if kind == b"blob" and name.endswith(SUFFIX) and mode != b"120000":
+        if kind == b"blob" and _wanted(name, with_locks) and mode != b"120000":
             found[name] = blob.decode()
     return found
 
@@ -109,9 +118,10 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     return found
 
 
-def all_pointer_blobs(root: Path) -> set[str]:
-    """The blob id of every pointer file in any commit reachable from a branch, tag or other
-    ref (one walk with ``git rev-list --all --objects``)."""
+def all_pointer_blobs(root: Path, *, with_locks: bool = False) -> set[str]:
+    """The blob id of every pointer file (and, ``with_locks``, every ``cairn.lock``) in any
+    commit reachable from a branch, tag or other ref (one walk with ``git rev-list --all
+    --objects``)."""
     require_repository(root)
     try:
         out = _git(root, "rev-list", "--all", "--objects")
@@ -120,7 +130,7 @@ def all_pointer_blobs(root: Path) -> set[str]:
     blobs = set()
     for line in out.splitlines():
         oid, _, path = line.partition(b" ")
-        if path.endswith(SUFFIX.encode()):
+        if _wanted(path.decode("utf-8", errors="surrogateescape"), with_locks):
             blobs.add(oid.decode())
     return blobs
 

@@ -243,31 +243,41 @@ def raise_for_failures(result: FetchResult, storage: RemoteStorage) -> None:
 def revision_pointers(
     ws: Workspace, revision: str, targets: Iterable[str | Path] | None, cwd: Path | None
 ) -> list[tuple[str, Pointer]]:
-    """The pointers of git revision ``revision`` (restricted to ``targets``), read from git."""
+    """The pointers of git revision ``revision`` (pipeline outs in its cairn.lock files
+    included; restricted to ``targets``), read from git."""
+    from cairn.data.lock_outs import is_lock_path, parse_outs
+
     commit = git.resolve_revision(ws.root, revision)
-    blobs = git.pointer_blobs(ws.root, commit)
-    if targets is not None:
-        wanted = [ws.rel(ws.absolute(t, cwd)) for t in targets]
-        blobs = {
-            path: blob for path, blob in blobs.items() if any(_names(path, want) for want in wanted)
-        }
-        if not blobs:
-            raise ObjectMissing(
-                f"no tracked data at {', '.join(map(str, targets))} in revision {revision!r}; "
-                f"see `git ls-tree -r --name-only {revision}`"
-            )
+    blobs = git.pointer_blobs(ws.root, commit, with_locks=True)
+    wanted = None if targets is None else [ws.rel(ws.absolute(t, cwd)) for t in targets]
+
+    def named(data: str) -> bool:
+        return wanted is None or any(_names(data, want) for want in wanted)
+
+    blobs = {
+        path: blob for path, blob in blobs.items()
+        if is_lock_path(path) or named(path.removesuffix(".cairn"))
+    }  # fmt: skip
     texts = git.read_blobs(ws.root, blobs.values())
     found = []
     for path, blob in sorted(blobs.items()):
-        pointer = parse(texts[blob], f"{path} at {revision}")
-        found.append((posixpath.join(posixpath.dirname(path), pointer.path), pointer))
+        source = f"{path} at {revision}"
+        pointers = (
+            parse_outs(texts[blob], source) if is_lock_path(path) else [parse(texts[blob], source)]
+        )
+        found += [(posixpath.join(posixpath.dirname(path), p.path), p) for p in pointers]
+    found = [item for item in found if named(item[0])]
+    if targets is not None and not found:
+        raise ObjectMissing(
+            f"no tracked data at {', '.join(map(str, targets))} in revision {revision!r}; "
+            f"see `git ls-tree -r --name-only {revision}`"
+        )
     return found
 
 
-def _names(pointer_path: str, wanted: str) -> bool:
-    """Whether a pointer file at ``pointer_path`` is the data ``wanted`` or lies under it."""
-    data = pointer_path.removesuffix(".cairn")
-    return wanted in ("", ".") or data == wanted or pointer_path == wanted or (
+def _names(data: str, wanted: str) -> bool:
+    """Whether the data at ``data`` is the data ``wanted`` (or its pointer file) or lies under it."""
+    return wanted in ("", ".") or data == wanted or data + ".cairn" == wanted or (
         data.startswith(wanted.rstrip("/") + "/"))  # fmt: skip
 
 

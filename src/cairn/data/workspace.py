@@ -134,31 +134,49 @@ class Workspace:
         """The pointer in ``pointer_file`` (validated)."""
         return pointers_module.read(pointer_file, self.display(pointer_file))
 
+    def lock_pointers(self) -> list[tuple[Path, Pointer]]:
+        """The pipeline outs recorded in ``ROOT/cairn.lock``, as ``(lock file, pointer)``."""
+        from cairn.data.lock_outs import LOCK_NAME, read_outs
+
+        lock_file = self.root / LOCK_NAME
+        return [(lock_file, pointer) for pointer in read_outs(lock_file, LOCK_NAME)]
+
     def pointers(
         self, targets: Iterable[str | Path] | None = None, cwd: Path | None = None
     ) -> list[tuple[Path, Pointer]]:
         """The pointers named by ``targets`` (data paths, pointer files or folders holding
-        pointers), or every pointer of the project; sorted by path."""
+        pointers), or every pointer of the project, pipeline outs in ``cairn.lock`` included;
+        sorted by path."""
         files: dict[Path, None] = {}
+        outs: list[tuple[Path, Pointer]] = []
         if targets is None:
             files = dict.fromkeys(self.pointer_files())
+            outs = self.lock_pointers()
         else:
             every: list[Path] | None = None
+            locked: list[tuple[Path, Pointer]] | None = None
             for target in targets:
                 path = self.absolute(target, cwd)
                 if is_pointer_path(path) and path.is_file():
                     files[path] = None
                 elif pointer_path_for(path).is_file():
                     files[pointer_path_for(path)] = None
-                elif path.is_dir():
-                    every = self.pointer_files() if every is None else every
-                    inside = [p for p in every if path == self.root or path in p.parents]
-                    if not inside:
+                else:
+                    locked = self.lock_pointers() if locked is None else locked
+                    named = [
+                        (f, p) for f, p in locked
+                        if path == self.root or path in (data := data_path_of(f, p), *data.parents)
+                    ]  # fmt: skip
+                    inside: list[Path] = []
+                    if path.is_dir():
+                        every = self.pointer_files() if every is None else every
+                        inside = [p for p in every if path == self.root or path in p.parents]
+                    if not inside and not named:
                         raise self._untracked(target)
                     files.update(dict.fromkeys(inside))
-                else:
-                    raise self._untracked(target)
-        return [(file, self.read_pointer(file)) for file in sorted(files)]
+                    outs.extend(item for item in named if item not in outs)
+        found = [(file, self.read_pointer(file)) for file in sorted(files)]
+        return found + sorted(outs, key=lambda item: item[1].path)
 
     def _untracked(self, target: str | Path) -> NotFound:
         if is_pointer_path(target):
@@ -208,8 +226,16 @@ class Workspace:
             if missing is not None and not self.cache.has(pointer.oid):
                 missing.append((pointer_file, pointer.oid))
                 continue
-            used |= self.manifest(pointer.oid, self.display(pointer_file)).oids()
+            used |= self.manifest_oids(pointer.oid, self.display(pointer_file))
         return used
+
+    def manifest_oids(self, oid: str, source: str = "") -> set[str]:
+        """The oids the folder manifest ``oid`` lists (read without the path checks of
+        :meth:`manifest` when it was not read whole before)."""
+        if oid in self._manifests or not self.cache.has(oid):
+            return self.manifest(oid, source).oids()  # (absent: an error saying what to do)
+        data = self.cache.read_bytes(oid, verify=True)
+        return Manifest.oids_in(data, f"folder manifest {self.cache.path_of(oid)}")
 
     # -- locking, settings, threads ------------------------------------------------------------
 

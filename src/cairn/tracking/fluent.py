@@ -44,6 +44,11 @@ ENV_EXPERIMENT_ID = "CAIRN_EXPERIMENT_ID"
 ENV_RUN_ID = "CAIRN_RUN_ID"
 ENV_SYSTEM_METRICS_INTERVAL = "CAIRN_SYSTEM_METRICS_INTERVAL"
 ENV_CLOSE_TIMEOUT = "CAIRN_SPOOL_CLOSE_TIMEOUT"
+# Set by multi-rank pipeline stages (cairn.pipelines.ranks): every rank logs into one run,
+# rank > 0 writes its system metrics under system/rank<K>/ and its metrics only when
+# CAIRN_METRICS_ALL_RANKS=1 (then under rank<K>/); rank 0 logs as usual.
+ENV_RANK = "CAIRN_RANK"
+ENV_METRICS_ALL_RANKS = "CAIRN_METRICS_ALL_RANKS"
 
 
 class ActiveRun:
@@ -193,9 +198,15 @@ def start_run(
     if log_system_metrics:
         from cairn.tracking.system_metrics import SystemMetricsSampler
 
+        rank = _rank()
+        node = f"system/rank{rank}/" if rank else "system/"
+
         def log_system(metrics: dict[str, float], step: int) -> None:
             now = int(time.time() * 1000)
-            spool.append([Metric(k, float(val), now, step) for k, val in metrics.items()])
+            points = [Metric(k, float(val), now, step) for k, val in metrics.items()]
+            if rank:
+                points = [m._replace(key=node + m.key.removeprefix("system/")) for m in points]
+            spool.append([*points])
 
         interval = float(os.environ.get(ENV_SYSTEM_METRICS_INTERVAL, "10"))
         active.sampler = SystemMetricsSampler(log_system, interval=interval)
@@ -360,6 +371,23 @@ def _ensure_run() -> ActiveRun:
     return current if current is not None else start_run()
 
 
+def _rank() -> int:
+    """This process's rank in a multi-rank stage (0 outside of one)."""
+    text = os.environ.get(ENV_RANK, "0")
+    return int(text) if text.isdigit() else 0
+
+
+def _rank_metrics(points: list[Metric]) -> list[Metric]:
+    """The metric points this rank logs: all from rank 0; from another rank, none unless
+    CAIRN_METRICS_ALL_RANKS=1, then under ``rank<K>/``."""
+    rank = _rank()
+    if not rank:
+        return points
+    if os.environ.get(ENV_METRICS_ALL_RANKS, "").lower() not in ("1", "true", "yes", "on"):
+        return []
+    return [m._replace(key=f"rank{rank}/{m.key}") for m in points]
+
+
 def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
@@ -371,7 +399,9 @@ def log_metric(
         v.validate_timestamp(key, timestamp) if timestamp is not None else int(time.time() * 1000),
         v.validate_step(key, step) if step is not None else 0,
     )
-    _ensure_run().spool.append([metric])
+    points = _rank_metrics([metric])
+    if points:
+        _ensure_run().spool.append([*points])
 
 
 def log_metrics(
@@ -388,7 +418,9 @@ def log_metrics(
     for key, value in metrics.items():
         key = v.validate_key(key, "metric")
         points.append(Metric(key, v.validate_metric_value(key, value), now, at))
-    _ensure_run().spool.append(points)
+    points = _rank_metrics(points)
+    if points:
+        _ensure_run().spool.append([*points])
 
 
 def log_param(key: str, value: Any) -> Any:

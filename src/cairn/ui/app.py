@@ -20,6 +20,7 @@ PAGES = (
     "cairn.ui.pages.charts",
     "cairn.ui.pages.compare",
     "cairn.ui.pages.datasets",
+    "cairn.ui.pages.pipelines",
 )
 
 

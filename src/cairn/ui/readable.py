@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from fastapi import Request
 
-from cairn.entities import Run
+from cairn.entities import Experiment, Run, ViewType
 from cairn.errors import InvalidInput, NotFound
 from cairn.server.auth.visibility import visible_experiment_ids
 from cairn.store import Store
@@ -43,3 +43,18 @@ def readable_runs(
         except NotFound:
             missing.append(run_id)
     return found, missing
+
+
+def readable_experiments(request: Request, store: Store) -> list[Experiment]:
+    """Every active experiment the caller may read."""
+    visible = visible_experiment_ids(request)
+    found: list[Experiment] = []
+    token = None
+    while True:
+        page = store.experiments.search_experiments(
+            ViewType.ACTIVE_ONLY, max_results=1000, page_token=token
+        )
+        found.extend(e for e in page.items if visible is None or e.experiment_id in visible)
+        token = page.next_page_token
+        if not token:
+            return found

@@ -107,6 +107,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/runs/{{run_id}}/outputs"): edit(
         RUN, logged_model("models.model_id", optional=True)
     ),
+    # native API: pipeline schedules (a schedule runs commands on the scheduler's machine,
+    # so changing one, and the scheduler's claims, are for admins)
+    ("GET", f"{NATIVE}/schedules"): SIGNED_IN,
+    ("POST", f"{NATIVE}/schedules"): ADMIN,
+    ("GET", f"{NATIVE}/schedules/due"): SIGNED_IN,
+    ("GET", f"{NATIVE}/schedules/{{name}}"): SIGNED_IN,
+    ("PATCH", f"{NATIVE}/schedules/{{name}}"): ADMIN,
+    ("DELETE", f"{NATIVE}/schedules/{{name}}"): ADMIN,
+    ("POST", f"{NATIVE}/schedules/{{name}}/claim"): ADMIN,
+    ("POST", f"{NATIVE}/schedules/{{name}}/skip"): ADMIN,
+    ("POST", f"{NATIVE}/schedules/{{name}}/lease"): ADMIN,
+    ("GET", f"{NATIVE}/schedules/{{name}}/runs"): SIGNED_IN,
+    ("POST", f"{NATIVE}/schedule-runs/{{schedule_run_id}}/end"): ADMIN,
     # native API: logged models belong to experiments
     ("POST", f"{NATIVE}/logged-models"): both(
         edit(EXPERIMENT), read(run("source_run_id", optional=True))
@@ -204,6 +217,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/datasets"): SIGNED_IN,
     ("GET", "/datasets/{name:path}"): SIGNED_IN,
     ("GET", "/compare/series"): SIGNED_IN,
+    ("GET", "/pipelines"): SIGNED_IN,  # pipeline runs of the experiments the user may read
+    ("GET", "/pipelines/{run_id}"): SIGNED_IN,  # 404 for a run the user may not read
     # the account API (served only with --auth)
     ("GET", f"{NATIVE}/auth/whoami"): SIGNED_IN,
     ("GET", f"{NATIVE}/auth/users"): ADMIN,

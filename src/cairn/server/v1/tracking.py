@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from cairn import __version__
 from cairn.server.deps import StoreDep
-from cairn.server.v1 import datasets, experiments, logged_models, run_io, runs
+from cairn.server.v1 import datasets, experiments, logged_models, run_io, runs, schedules
 from cairn.server.v1 import schemas as s
 from cairn.store.rest import wire
 from cairn.store.validation import MAX_INT64
@@ -18,6 +18,7 @@ router.include_router(runs.router)
 router.include_router(run_io.router)
 router.include_router(datasets.router)
 router.include_router(logged_models.router)
+router.include_router(schedules.router)
 
 
 @router.get("/store", response_model=s.StoreInfo, tags=["store"])

@@ -39,6 +39,7 @@ from cairn.store.rest import transport, wire
 from cairn.store.rest.datasets import RestDatasetRepository
 from cairn.store.rest.logged_models import RestLoggedModelRepository
 from cairn.store.rest.run_io import RestRunIORepository
+from cairn.store.rest.schedules import RestScheduleRepository
 
 READ_ATTEMPTS = 3
 
@@ -279,6 +280,7 @@ class RestStore(Store):
         self.logged_models = RestLoggedModelRepository(api)
         self.run_io = RestRunIORepository(api)
         self.datasets = RestDatasetRepository(api)
+        self.schedules = RestScheduleRepository(api)
         self._api = api
         self._artifact_root: str | None = None
 

@@ -395,3 +395,50 @@ run_model_links = Table(
     Index("ix_run_model_links_model", "model_id"),
     **MYSQL,
 )
+
+# Pipeline schedules (cairn.pipelines.schedules): ``stages`` is a JSON list; the lease columns
+# are set while a scheduler runs the schedule's pipeline.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("schedule_id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("cron", String(256), nullable=False),
+    Column("pipeline", Text, nullable=False),
+    Column("stages", Text, nullable=False),
+    Column("experiment", String(256), nullable=True),
+    Column("catch_up", String(16), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("creator", String(256), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("next_due_time", BigInteger, nullable=False),
+    Column("last_start_time", BigInteger, nullable=True),
+    Column("lease_expiry_time", BigInteger, nullable=True),
+    Column("lease_owner", String(256), nullable=True),
+    Index("ix_schedules_enabled_next_due_time", "enabled", "next_due_time"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# Each start of a schedule (or slot it skipped), with the pipeline run it made.
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("schedule_run_id", RowId, primary_key=True, autoincrement=True),
+    Column(
+        "schedule_id",
+        RowId,
+        ForeignKey("schedules.schedule_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("due_time", BigInteger, nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("runner", String(256), nullable=False),
+    Column("pipeline_run_id", String(32), nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_schedule_runs_schedule_id", "schedule_id", "schedule_run_id"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)

@@ -21,6 +21,7 @@ from cairn.store.sql.logged_models import SqlLoggedModelRepository
 from cairn.store.sql.migrate import upgrade
 from cairn.store.sql.run_io import SqlRunIORepository
 from cairn.store.sql.runs import SqlRunRepository
+from cairn.store.sql.schedules import SqlScheduleRepository
 
 DEFAULT_EXPERIMENT_NAME = "Default"
 
@@ -61,6 +62,7 @@ class SqlStore(Store):
         self.logged_models = SqlLoggedModelRepository(self._engine, self.actor)
         self.run_io = SqlRunIORepository(self._engine, self.actor)
         self.datasets = SqlDatasetRepository(self._engine)
+        self.schedules = SqlScheduleRepository(self._engine, self.actor)
         self.auth = SqlAuthRepository(self._engine, self.actor)
         self._ensure_default_experiment()
 

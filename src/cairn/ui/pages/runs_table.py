@@ -14,13 +14,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cairn.entities import Experiment, Run, ViewType
+from cairn.entities import Experiment, Run
 from cairn.errors import InvalidFilter, NotFound, PermissionDenied
 from cairn.server.auth.visibility import visible_experiment_ids
 from cairn.server.deps import StoreDep
 from cairn.store import Store
 from cairn.store.search import encode_page_token, parse_filter
 from cairn.ui import runs_view as rv
+from cairn.ui.readable import readable_experiments
 from cairn.ui.templating import environment, render
 
 router = APIRouter()
@@ -153,16 +154,7 @@ def _chosen_experiments(request: Request, store: Store, view: rv.RunsView) -> li
         if hidden:
             raise PermissionDenied(f"you may not read experiment {hidden[0]}")
         return chosen
-    found: list[Experiment] = []
-    token = None
-    while True:
-        page = store.experiments.search_experiments(
-            ViewType.ACTIVE_ONLY, max_results=1000, page_token=token
-        )
-        found.extend(e for e in page.items if visible is None or e.experiment_id in visible)
-        token = page.next_page_token
-        if not token:
-            return found
+    return readable_experiments(request, store)
 
 
 @router.get("/runs")
