@@ -55,6 +55,14 @@ def test_param_change(three_stages: Path) -> None:
     assert reasons(three_stages) == {}
 
 
+def test_a_change_inside_a_whole_section_names_the_key(three_stages: Path) -> None:
+    edit_stage(three_stages, "train", params=["train"])
+    run_pipeline(three_stages, track=False)
+    params = three_stages / "params.yaml"
+    params.write_text(params.read_text().replace("lr: 0.1", "lr: 0.01"))
+    assert reasons(three_stages)["train"] == ["param train.lr changed 0.1 -> 0.01"]
+
+
 def test_dep_code_and_command_changes(three_stages: Path) -> None:
     root = three_stages
     run_pipeline(root, track=False)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.config import CAIRN_DIR
 from cairn.errors import CairnError, DataError, InvalidState
 from cairn.pipelines.executor import Executor, StageResult, StageTask
-from cairn.pipelines.lockfile import LockEntry, write_lock
+from cairn.pipelines.lockfile import Fragment, LockEntry, write_lock
 from cairn.pipelines.outcome import RunReporter, StageOutcome
 from cairn.pipelines.outputs import commit_outs, read_metrics, remove_paths, restore_outs
 from cairn.pipelines.runcache import RunCache
@@ -85,11 +85,12 @@ class Execution:
         self.runcache = RunCache(self.root)
         self.outcomes: dict[str, StageOutcome] = {}
         self.waiting = list(project.order)
+        self.in_run = set(project.order)
         self.running: dict[Future[StageResult], _Attempt] = {}
         self.retrying: list[_Attempt] = []
         self.stopped_by: str | None = None
         self.ready: dict[str, tuple[StageInputs, str]] = {}  # judged stale, waiting for room
-        self._lock_fragments: dict[str, tuple[LockEntry, str]] = {}
+        self._lock_fragments: dict[str, Fragment] = {}
 
     def run(self) -> list[StageOutcome]:
         """Run until every stage has an outcome; the outcomes in running order."""
@@ -131,7 +132,9 @@ class Execution:
             self._submit(attempt)
         graph = self.project.graph
         for name in list(self.waiting):
-            upstream = [u for u in graph.upstream(name) if u in self.project.order]
+            if name in self.ready and len(self.running) >= self.jobs:
+                continue  # judged already, and still no room
+            upstream = [u for u in graph.upstream(name) if u in self.in_run]
             if any(u not in self.outcomes for u in upstream):
                 continue
             bad = [u for u in upstream if self.outcomes[u].status in _STOPPERS]

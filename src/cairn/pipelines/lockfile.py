@@ -19,18 +19,16 @@ and keys in a fixed order, so the same state always gives the same bytes.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, NamedTuple
 
 from cairn.errors import InvalidInput
 from cairn.objects.digest import HASH_NAME, Digest
 from cairn.pipelines.fingerprint import PathHash
 from cairn.pipelines.model import LOCK_FILE
+from cairn.pipelines.parsed import read_document, remember
 
 VERSION = 1
 _FIX = "fix it, restore it from git, or delete it (every stage then runs again)"
@@ -63,20 +61,31 @@ class LockEntry:
 
 def read_lock(root: Path) -> dict[str, LockEntry]:
     """The entries of ``ROOT/cairn.lock`` (empty when there is none)."""
-    path = root / LOCK_FILE
     try:
-        text = path.read_bytes()
+        document = read_document(root / LOCK_FILE, lambda text: _parse(text, LOCK_FILE))
     except FileNotFoundError:
         return {}
-    return parse_lock(text, LOCK_FILE)
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{LOCK_FILE} is not UTF-8 text; {_FIX}") from None
+    return _entries(document, LOCK_FILE)
 
 
 def parse_lock(text: bytes | str, source: str) -> dict[str, LockEntry]:
     """The entries of a lock file's ``text``; :class:`InvalidInput` naming ``source``."""
+    return _entries(_parse(text, source), source)
+
+
+def _parse(text: bytes | str, source: str) -> Any:
+    import yaml  # here: a no-op run reads the lock from .cairn/parsed/
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         raise InvalidInput(f"{source} is not valid YAML; {_FIX}") from None
+
+
+def _entries(document: Any, source: str) -> dict[str, LockEntry]:
     if document is None:
         return {}
     if not isinstance(document, dict) or document.get("version") != VERSION:
@@ -136,35 +145,58 @@ def _hash(item: Any) -> PathHash | None:
 HEADER = "# cairn.lock: written by `cairn pipeline run`; commit it with cairn.yaml.\n"
 
 
+class Fragment(NamedTuple):
+    """One entry as the lock file holds it: the entry, its YAML text and its plain data."""
+
+    entry: LockEntry
+    text: str
+    data: dict[str, Any]
+
+
 def lock_text(
     entries: Mapping[str, LockEntry],
     order: Iterable[str],
-    fragments: dict[str, tuple[LockEntry, str]] | None = None,
+    fragments: dict[str, Fragment] | None = None,
 ) -> str:
     """The text of a lock file holding ``entries``, stages in ``order`` (others dropped).
 
     ``fragments`` remembers each entry's text between calls, so that rewriting the file
     after every stage costs one entry's YAML, not the whole file's."""
-    fragments = {} if fragments is None else fragments
     parts = [HEADER, f"version: {VERSION}\n"]
-    for name in order:
-        entry = entries.get(name)
-        if entry is None:
-            continue
-        known = fragments.get(name)
-        if known is None or known[0] is not entry:
-            known = fragments[name] = (entry, _entry_text(name, entry))
-        parts.append(known[1])
+    parts += [f.text for f in _fragments(entries, order, fragments).values()]
     if len(parts) == 2:
         return HEADER + f"version: {VERSION}\nstages: {{}}\n"
     parts.insert(2, "stages:\n")
     return "".join(parts)
 
 
-def _entry_text(name: str, entry: LockEntry) -> str:
+def _fragments(
+    entries: Mapping[str, LockEntry],
+    order: Iterable[str],
+    known: dict[str, Fragment] | None,
+) -> dict[str, Fragment]:
+    """The fragment of each entry in ``order`` (reusing those in ``known``, and adding to it)."""
+    known = {} if known is None else known
+    found = {}
+    for name in order:
+        entry = entries.get(name)
+        if entry is None:
+            continue
+        fragment = known.get(name)
+        if fragment is None or fragment.entry is not entry:
+            data = entry.to_dict()
+            fragment = known[name] = Fragment(entry, _entry_text(name, data), data)
+        found[name] = fragment
+    return found
+
+
+def _entry_text(name: str, data: dict[str, Any]) -> str:
     """``name: {entry}`` as block YAML, indented to sit under ``stages:``."""
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     dumped = yaml.dump(
-        {name: entry.to_dict()}, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
+        {name: data}, Dumper=dumper, sort_keys=False, default_flow_style=False,
         allow_unicode=True, width=1 << 16,
     )  # fmt: skip
     lines = dumped.splitlines(keepends=True)
@@ -175,12 +207,15 @@ def write_lock(
     root: Path,
     entries: Mapping[str, LockEntry],
     order: Iterable[str],
-    fragments: dict[str, tuple[LockEntry, str]] | None = None,
+    fragments: dict[str, Fragment] | None = None,
 ) -> None:
-    """Write ``ROOT/cairn.lock`` atomically (see :func:`lock_text` for ``fragments``)."""
+    """Write ``ROOT/cairn.lock`` atomically (see :func:`lock_text` for ``fragments``), and
+    remember its parsed form so that the next run need not parse it."""
     path = root / LOCK_FILE
+    fragments = {} if fragments is None else fragments
+    order = list(order)
     text = lock_text(entries, order, fragments)
-    tmp = path.with_name(f".{LOCK_FILE}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{LOCK_FILE}.{os.urandom(4).hex()}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -188,7 +223,5 @@ def write_lock(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    stages = {name: f.data for name, f in _fragments(entries, order, fragments).items()}
+    remember(path, {"version": VERSION, "stages": stages})

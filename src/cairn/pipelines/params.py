@@ -10,32 +10,29 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidInput
 from cairn.pipelines.model import PARAMS_FILE
+from cairn.pipelines.parsed import read_document
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["lookup", "param_values", "read_params", "with_overrides"]
 
 _MISSING = object()
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_params(root: Path, params_file: str = PARAMS_FILE) -> dict[str, Any]:
     """The params file under ``root`` as a mapping; ``{}`` when the file does not exist."""
     path = Path(root) / params_file
     try:
-        text = path.read_text(encoding="utf-8")
+        document = read_document(path, lambda text: _parse(text, params_file))
     except FileNotFoundError:
         return {}
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{params_file} is not UTF-8 text: {exc}") from None
-    try:
-        document = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{params_file} is not valid YAML: {_yaml_problem(exc)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -43,6 +40,16 @@ def read_params(root: Path, params_file: str = PARAMS_FILE) -> dict[str, Any]:
             f"{params_file} must hold a mapping of names to values, got {type(document).__name__}"
         )
     return document
+
+
+def _parse(text: str, params_file: str) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{params_file} is not valid YAML: {_yaml_problem(exc)}") from None
 
 
 def lookup(params: Mapping[str, Any], key: str) -> Any:

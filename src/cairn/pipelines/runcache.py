@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +64,7 @@ class RunCache:
             "metric_texts": dict(sorted(metric_texts.items())),
         }
         final = self.folder / f"{fingerprint}.json"
-        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+        tmp = final.with_name(f".{final.name}.{os.urandom(4).hex()}.tmp")
         try:
             tmp.write_text(json.dumps(document, indent=1), encoding="utf-8")
             os.replace(tmp, final)

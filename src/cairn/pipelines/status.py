@@ -153,6 +153,9 @@ class Judge:
 
 
 def _param_reasons(now: Mapping[str, object], before: Mapping[str, object]) -> list[str]:
+    """What changed, key by key; inside a whole section (``params: [train]``) down to the
+    dotted key that changed (``param train.lr changed 0.1 -> 0.05``)."""
+    now, before = _leaves(now), _leaves(before)
     found = []
     for key, value in now.items():
         if key not in before:
@@ -161,6 +164,17 @@ def _param_reasons(now: Mapping[str, object], before: Mapping[str, object]) -> l
             found.append(f"param {key} changed {_short(before[key])} -> {_short(value)}")
     found += [f"param {key} removed" for key in before if key not in now]
     return found
+
+
+def _leaves(params: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """``params`` with nested mappings spelled out as dotted keys."""
+    flat: dict[str, object] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _short(value: object) -> str:

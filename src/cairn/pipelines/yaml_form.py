@@ -26,12 +26,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cairn.errors import InvalidInput, NotFound, did_you_mean
 from cairn.pipelines import expand
 from cairn.pipelines.fields import stage_from_fields
 from cairn.pipelines.model import PIPELINE_FILE, Stage
+from cairn.pipelines.parsed import read_document
 
 __all__ = ["STAGE_KEYS", "read_pipeline_file"]
 
@@ -39,7 +38,6 @@ STAGE_KEYS = (
     "cmd", "deps", "params", "outs", "metrics", "wdir", "env", "retries", "timeout", "workers",
     "foreach", "matrix",
 )  # fmt: skip
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_pipeline_file(
@@ -83,7 +81,7 @@ def read_pipeline_file(
 
 def _load(path: Path, source: str) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        document = read_document(path, lambda text: _parse(text, source))
     except FileNotFoundError:
         raise NotFound(
             f"no {source} in {path.parent}; write one with a 'stages:' mapping, or name a "
@@ -91,8 +89,19 @@ def _load(path: Path, source: str) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{source} is not UTF-8 text: {exc}") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise InvalidInput(f"{source} must be a mapping with 'stages:', got {_kind(document)}")
+    return document
+
+
+def _parse(text: str, source: str) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -100,11 +109,6 @@ def _load(path: Path, source: str) -> dict[str, Any]:
         line = text.splitlines()[mark.line] if mark is not None and text else ""
         hint = " (quote values holding ${...} inside [ ] or { })" if "${" in line else ""
         raise InvalidInput(f"{source}{at}: not valid YAML: {problem}{hint}") from None
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise InvalidInput(f"{source} must be a mapping with 'stages:', got {_kind(document)}")
-    return document
 
 
 def _reject_unknown(body: Mapping[str, Any], where: str) -> None:

@@ -39,15 +39,13 @@ class SqlRunIORepository(RunIORepository):
         def log(conn: Connection) -> None:
             require_run(conn, run_id, for_write=True)
             _require_models(conn, models)
-            known = {
-                (name, digest)
-                for name, digest in conn.execute(
-                    sa.select(_inputs.c.dataset_name, _inputs.c.dataset_digest).where(
-                        _inputs.c.run_uuid == run_id
-                    )
+            logged = conn.execute(
+                sa.select(_inputs.c.dataset_name, _inputs.c.dataset_digest, _inputs.c.seq).where(
+                    _inputs.c.run_uuid == run_id
                 )
-            }
-            seq = _next_seq(conn, _inputs, run_id)
+            ).all()
+            known = {(name, digest) for name, digest, _ in logged}
+            seq = max((row.seq for row in logged), default=-1) + 1
             rows: list[dict[str, object]] = []
             for d in datasets:
                 if (d.name, d.digest) in known:
@@ -140,6 +138,8 @@ def _next_seq(conn: Connection, table: sa.Table, run_id: str) -> int:
 
 
 def _link(conn: Connection, run_id: str, direction: str, models: list[ModelOutput]) -> None:
+    if not models:
+        return
     known = set(
         conn.execute(
             sa.select(_links.c.model_id).where(
