@@ -142,6 +142,21 @@ def test_system_metrics_are_sampled(monkeypatch):
     assert "system/cpu_utilization_percentage" in metrics
 
 
+def test_a_rank_above_zero_logs_system_metrics_under_its_rank(monkeypatch):
+    """The ranks of a `workers: N` stage share one run: rank K's system metrics are kept
+    apart under system/rank<K>/, and its own metrics are dropped (rank 0 reports)."""
+    import time
+
+    monkeypatch.setenv("CAIRN_SYSTEM_METRICS_INTERVAL", "0.05")
+    monkeypatch.setenv("CAIRN_RANK", "1")
+    with cairn.start_run(log_system_metrics=True) as run:
+        cairn.log_metric("loss", 0.5)
+        time.sleep(0.3)
+    metrics = cairn.get_run(run.info.run_id).data.metrics
+    assert "system/rank1/cpu_utilization_percentage" in metrics
+    assert "system/cpu_utilization_percentage" not in metrics and "loss" not in metrics
+
+
 def test_log_figure_and_image():
     import matplotlib
 

@@ -206,7 +206,7 @@ def start_run(
             points = [Metric(k, float(val), now, step) for k, val in metrics.items()]
             if rank:
                 points = [m._replace(key=node + m.key.removeprefix("system/")) for m in points]
-            spool.append([*points])
+            spool.append(points)
 
         interval = float(os.environ.get(ENV_SYSTEM_METRICS_INTERVAL, "10"))
         active.sampler = SystemMetricsSampler(log_system, interval=interval)
