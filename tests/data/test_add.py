@@ -72,6 +72,40 @@ def test_changing_one_file_of_many_stores_one_object_and_a_manifest(repo, ws):
     assert new == {hash_bytes(b"changed"), result.pointer.oid}
 
 
+def _manifest_as_built_afresh(ws, folder) -> Manifest:
+    from cairn.data.walk import folder_manifest, scan_folder
+    from cairn.objects.hashing import hash_file
+
+    scan = scan_folder(folder)
+    return folder_manifest(scan, {rel: hash_file(folder / rel)[0] for rel in scan.files})
+
+
+@pytest.mark.parametrize("change", ["content", "exec bit only", "rename", "delete", "new file"])
+def test_an_incremental_add_gives_the_manifest_a_fresh_add_gives(repo, ws, change):
+    """A folder whose files keep their paths gets its new manifest from the previous one's
+    paths; every kind of change must still give exactly the manifest of a fresh add."""
+    make_folder(repo / "data", files=40)
+    age(repo / "data")
+    add(ws, ["data"])
+    target = repo / "data" / "a" / "f010.bin"
+    if change == "content":
+        target.write_bytes(b"changed")
+        age(target)
+    elif change == "exec bit only":
+        target.chmod(0o755)  # no new mtime: only the manifest's executable flag differs
+    elif change == "rename":
+        target.rename(target.with_name("renamed.bin"))
+    elif change == "delete":
+        target.unlink()
+    else:
+        (repo / "data" / "b" / "new.bin").write_bytes(b"new")
+        age(repo / "data" / "b" / "new.bin")
+    result = add(ws, ["data"])[0]
+    assert result.changed
+    assert ws.manifest(result.pointer.oid) == _manifest_as_built_afresh(ws, repo / "data")
+    assert add(ws, ["data"])[0].hashed_files == 0  # the state index holds the new listing
+
+
 def test_commit_records_the_workspace_in_existing_pointers(repo, ws):
     (repo / "a.txt").write_text("one")
     make_folder(repo / "data")

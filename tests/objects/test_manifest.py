@@ -87,6 +87,16 @@ def test_oids_in_checks_everything_but_the_paths():
             Manifest.oids_in(bad, source="cache object X")
 
 
+def test_with_contents_keeps_the_paths_and_checks_the_new_columns():
+    old = Manifest.from_entries([("a", A, 1), ("b/c", B, 2, True)])
+    new = old.with_contents([B, A], [5, 6], [True, False])
+    assert new == Manifest.from_entries([("a", B, 5, True), ("b/c", A, 6, False)])
+    assert new.to_bytes() == Manifest.from_entries(new.entries).to_bytes()
+    for oids, sizes in (([A], [1, 2]), ([A, "x"], [1, 2]), ([A, B], [1, -2])):
+        with pytest.raises(CorruptObject, match="cannot build a folder manifest"):
+            old.with_contents(oids, sizes, [False, False])
+
+
 def test_from_entries_refuses_unsafe_paths():
     with pytest.raises(CorruptObject, match="'../x'"):
         Manifest.from_entries([("../x", A, 1)])

@@ -29,6 +29,7 @@ from cairn.objects.hashing import THREADED_FROM
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
+    from cairn.objects.manifest import Manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,12 +273,13 @@ def _store_folder(
     assert scan is not None
     cache = workspace.cache
     known = workspace.state.under(target.rel)
-    before: dict[str, str] = {}
+    previous: Manifest | None = None
     if old is not None and old.is_dir and cache.has(old.oid):
         try:
-            before = workspace.manifest(old.oid).oid_by_path()
+            previous = workspace.manifest(old.oid)
         except InvalidInput:
-            before = {}
+            previous = None
+    before = previous.oid_by_path() if previous is not None else {}
     oids: dict[str, str] = {}
     work: list[tuple[str, str | None]] = []  # (rel, oid when the state index knows it)
     for rel, found in scan.files.items():
@@ -315,19 +317,39 @@ def _store_folder(
         if cache_sig is not None:
             verified.append((oid, cache_sig))
     files = scan.files
-    manifest = folder_manifest(scan, oids)
+    manifest = _manifest_of(scan, oids, previous)
     manifest_oid = cache.add_bytes(manifest.to_bytes())
     workspace.state.mark_verified(verified)
     hashed = [rel for (rel, oid) in work if oid is None]
     if work:
-        workspace.state.record_under(
-            target.rel, {rel: (files[rel][0], oid) for rel, oid in oids.items()},
-            observed_at_ns=scan.observed_at_ns,
-        )  # fmt: skip
+        # The recorded listing is still right for every file not in ``work``.
+        listing = known
+        for rel in known.keys() - files.keys():
+            del listing[rel]
+        for rel, _ in work:
+            listing[rel] = (files[rel][0], oids[rel])
+        workspace.state.record_under(target.rel, listing, observed_at_ns=scan.observed_at_ns)
     pointer = Pointer(target.path.name, "dir", manifest_oid, manifest.total_size, manifest.nfiles)
     if scan.settled:
         workspace.state.record_folder(target.rel, scan.fingerprint(), manifest_oid)
     return pointer, len(hashed), stored, stored_bytes, oids
+
+
+def _manifest_of(scan: Scan, oids: dict[str, str], previous: Manifest | None) -> Manifest:
+    """The folder's manifest; built on the previous version's paths when the folder holds
+    exactly those files still (no sorting or path checks to repeat)."""
+    files = scan.files
+    if previous is None or previous.nfiles != len(files):
+        return folder_manifest(scan, oids)
+    try:
+        rows = [files[rel] for rel in previous.paths]
+    except KeyError:  # a file was renamed
+        return folder_manifest(scan, oids)
+    return previous.with_contents(
+        [oids[rel] for rel in previous.paths],
+        [found.signature[2] for found in rows],
+        [found.executable for found in rows],
+    )
 
 
 def _link_workspace(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -159,6 +159,20 @@ class Manifest:
         objects a folder uses (gc, push): every field is checked as in :meth:`from_bytes`
         except the paths, which such callers never touch."""
         return set(_columns(data, source)[1])
+
+    def with_contents(
+        self, oids: Sequence[str], sizes: Sequence[int], executables: Sequence[bool]
+    ) -> Manifest:
+        """A manifest of the same paths holding new contents, given column by column in path
+        order: for a folder whose files changed but were neither added nor removed, the paths
+        (checked when this manifest was built) need no sorting or checking again."""
+        oids, sizes = tuple(oids), tuple(sizes)
+        if not len(oids) == len(sizes) == len(executables) == len(self.paths):
+            raise CorruptObject("cannot build a folder manifest: its columns differ in length")
+        problem = _column_problem(self.paths, oids, sizes) if self.paths else None
+        if problem:
+            raise CorruptObject(f"cannot build a folder manifest: {problem}")
+        return Manifest(self.paths, oids, sizes, tuple(map(bool, executables)))
 
     def to_bytes(self) -> bytes:
         """The canonical bytes (equal manifests give equal bytes)."""
