@@ -25,6 +25,7 @@ EXPECTED = {
     "get_run",
     "get_tracking_uri",
     "last_active_run",
+    "lightgbm",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -36,6 +37,11 @@ EXPECTED = {
     "log_param",
     "log_params",
     "log_text",
+    "models",
+    "onnx",
+    "pyfunc",
+    "registry",
+    "pytorch",
     "restore_run",
     "search_experiments",
     "search_runs",
@@ -44,8 +50,10 @@ EXPECTED = {
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "sklearn",
     "stage",
     "start_run",
+    "xgboost",
 }
 
 

@@ -20,6 +20,10 @@ from cairn.tracking.seeds import MAX_SEED, seed_everything, seed_tags
 def _restore_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """seed_everything changes process-wide state; put it back after each test."""
     python_state, numpy_state = random.getstate(), np.random.get_state()
+    # Frameworks other tests of this worker imported (the pytorch flavor's) would be seeded too:
+    # each test here decides which are "imported".
+    for name in ("torch", "tensorflow"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     for name in ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "TF_DETERMINISTIC_OPS"):
         monkeypatch.setenv(name, "sentinel")  # records the original, so teardown restores it
         monkeypatch.delenv(name)

@@ -52,7 +52,15 @@ _LAZY.update(
         "data": "cairn.data",
         "errors": "cairn.errors",
         "entities": "cairn.entities",
+        "models": "cairn.models",
+        "pyfunc": "cairn.pyfunc",
+        "registry": "cairn.registry",
         "stage": "cairn.pipelines.python_form",
+        "lightgbm": "cairn.lightgbm",
+        "onnx": "cairn.onnx",
+        "pytorch": "cairn.pytorch",
+        "sklearn": "cairn.sklearn",
+        "xgboost": "cairn.xgboost",
     }
 )
 
@@ -77,6 +85,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from cairn import data as data
     from cairn import entities as entities
     from cairn import errors as errors
+    from cairn import lightgbm as lightgbm
+    from cairn import models as models
+    from cairn import onnx as onnx
+    from cairn import pyfunc as pyfunc
+    from cairn import pytorch as pytorch
+    from cairn import sklearn as sklearn
+    from cairn import xgboost as xgboost
     from cairn.pipelines.python_form import stage as stage
     from cairn.tracking.client import CairnClient as CairnClient
     from cairn.tracking.fluent import *  # noqa: F403

@@ -15,6 +15,8 @@ from itertools import repeat
 from typing import Any, NamedTuple, overload
 
 __all__ = [
+    "STAGES",
+    "VERSION_STATUSES",
     "AuditEvent",
     "DatasetInput",
     "DatasetSummary",
@@ -29,8 +31,10 @@ __all__ = [
     "MetricHistory",
     "ModelMetric",
     "ModelOutput",
+    "ModelVersion",
     "Page",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunIO",
@@ -471,3 +475,43 @@ class ScheduleRun:
     end_time: int | None = None
     pipeline_run_id: str | None = None
     error: str | None = None
+
+
+STAGES = ("None", "Staging", "Production", "Archived")
+VERSION_STATUSES = ("READY", "PENDING_REGISTRATION", "FAILED_REGISTRATION")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """One version of a registered model: where its files are (``source``), the run that made
+    it, its legacy stage (``current_stage``: "None", "Staging", "Production" or "Archived"),
+    its status ("READY"), tags, the aliases pointing at it and the logged model it came from."""
+
+    name: str
+    version: int
+    creation_time: int
+    last_updated_time: int
+    source: str
+    run_id: str | None = None
+    description: str | None = None
+    status: str = "READY"
+    current_stage: str = "None"
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    model_id: str | None = None
+    user_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    """A named model in the registry: its description, tags, aliases (alias -> version) and
+    the latest version in each stage (``latest_versions``)."""
+
+    name: str
+    creation_time: int
+    last_updated_time: int
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    user_id: str = ""

@@ -32,6 +32,7 @@ COMMANDS = {
     "gc": "cairn.cli.maintenance:gc",
     "import-mlflow": "cairn.cli.import_mlflow:import_mlflow",
     "init": "cairn.cli.maintenance:init",
+    "models": "cairn.cli.models:models",
     "pipeline": "cairn.cli.pipeline:pipeline",
     "runs": "cairn.cli.runs:runs",
     "schedule": "cairn.cli.schedule:schedule",

@@ -37,7 +37,17 @@ def created_experiment(answer: Any) -> Resource | None:
     return None
 
 
+def created_registered_model(answer: Any) -> Resource | None:
+    """The registered model a create answer names (native or MLflow shape)."""
+    if isinstance(answer, dict):
+        found = answer.get("registered_model", answer)
+        if isinstance(found, dict) and isinstance(found.get("name"), str):
+            return ("registered_model", found["name"])
+    return None
+
+
 EXPERIMENT = experiment("experiment_id")
+MODEL = registered_model("name")
 RUN = run("run_id", "run_uuid")
 UPLOAD = upload("upload_id")
 LOGGED_MODEL = logged_model("model_id")
@@ -120,6 +130,54 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/schedules/{{name}}/lease"): ADMIN,
     ("GET", f"{NATIVE}/schedules/{{name}}/runs"): SIGNED_IN,
     ("POST", f"{NATIVE}/schedule-runs/{{schedule_run_id}}/end"): ADMIN,
+    # native API: the model registry (a registered model is its own resource; a version
+    # made from a run also needs READ on the run's experiment)
+    ("POST", f"{NATIVE}/registered-models"): Rule(creates=created_registered_model),
+    ("POST", f"{NATIVE}/registered-models/search"): SIGNED_IN,
+    ("POST", f"{NATIVE}/model-versions/search"): SIGNED_IN,
+    ("GET", f"{NATIVE}/registered-models/{{name}}"): read(MODEL),
+    ("PATCH", f"{NATIVE}/registered-models/{{name}}"): edit(MODEL),
+    ("DELETE", f"{NATIVE}/registered-models/{{name}}"): manage(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/rename"): manage(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/tags"): edit(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/tags/delete"): edit(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/latest-versions"): read(MODEL),
+    ("PUT", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): edit(MODEL),
+    ("GET", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): read(MODEL),
+    ("DELETE", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): edit(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/versions"): both(
+        edit(MODEL), read(run("run_id", optional=True))
+    ),
+    ("GET", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}"): read(MODEL),
+    ("PATCH", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}"): edit(MODEL),
+    ("DELETE", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}"): manage(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/tags"): edit(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/tags/delete"): edit(MODEL),
+    ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/stage"): edit(MODEL),
+    # MLflow's model registry API (names in the body or the query)
+    ("POST", f"{MLFLOW}/registered-models/create"): Rule(creates=created_registered_model),
+    ("GET", f"{MLFLOW}/registered-models/get"): read(MODEL),
+    ("POST", f"{MLFLOW}/registered-models/rename"): manage(MODEL),
+    ("PATCH", f"{MLFLOW}/registered-models/update"): edit(MODEL),
+    ("DELETE", f"{MLFLOW}/registered-models/delete"): manage(MODEL),
+    ("GET", f"{MLFLOW}/registered-models/search"): SIGNED_IN,
+    ("POST", f"{MLFLOW}/registered-models/get-latest-versions"): read(MODEL),
+    ("POST", f"{MLFLOW}/registered-models/set-tag"): edit(MODEL),
+    ("DELETE", f"{MLFLOW}/registered-models/delete-tag"): edit(MODEL),
+    ("POST", f"{MLFLOW}/registered-models/alias"): edit(MODEL),
+    ("DELETE", f"{MLFLOW}/registered-models/alias"): edit(MODEL),
+    ("GET", f"{MLFLOW}/registered-models/alias"): read(MODEL),
+    ("POST", f"{MLFLOW}/model-versions/create"): both(
+        edit(MODEL), read(run("run_id", optional=True))
+    ),
+    ("GET", f"{MLFLOW}/model-versions/get"): read(MODEL),
+    ("PATCH", f"{MLFLOW}/model-versions/update"): edit(MODEL),
+    ("DELETE", f"{MLFLOW}/model-versions/delete"): manage(MODEL),
+    ("GET", f"{MLFLOW}/model-versions/search"): SIGNED_IN,
+    ("GET", f"{MLFLOW}/model-versions/get-download-uri"): read(MODEL),
+    ("POST", f"{MLFLOW}/model-versions/transition-stage"): edit(MODEL),
+    ("POST", f"{MLFLOW}/model-versions/set-tag"): edit(MODEL),
+    ("DELETE", f"{MLFLOW}/model-versions/delete-tag"): edit(MODEL),
     # native API: logged models belong to experiments
     ("POST", f"{NATIVE}/logged-models"): both(
         edit(EXPERIMENT), read(run("source_run_id", optional=True))

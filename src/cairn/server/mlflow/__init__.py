@@ -1,7 +1,7 @@
 """MLflow's REST API (``/api/2.0/mlflow``, ``/api/2.0/mlflow-artifacts``) over cairn's store.
 
 The unmodified MLflow client works against ``cairn server``: experiments, runs and their
-logging, metric histories, artifacts through the proxy, and MLflow 3's logged models. Field
+logging, metric histories, artifacts through the proxy, MLflow 3's logged models and the model registry. Field
 names, error codes and statuses are MLflow's (see :mod:`.route`); MLflow's system tags map
 onto cairn's (see :mod:`.tags`); artifact URIs are the proxy's (see :mod:`.locations`).
 """
@@ -13,6 +13,7 @@ from cairn.server.mlflow import (
     experiments,
     history,
     logged_models,
+    registry,
     run_logging,
     runs,
     server_info,
@@ -22,6 +23,8 @@ tracking = APIRouter(prefix="/api/2.0/mlflow")
 for part in (experiments, runs, run_logging, history, logged_models):
     tracking.include_router(part.router)
 tracking.include_router(artifacts.listing)
+tracking.include_router(registry.models)
+tracking.include_router(registry.versions)
 
 router = APIRouter()
 router.include_router(tracking)

@@ -7,7 +7,15 @@ from fastapi.responses import JSONResponse
 
 from cairn import __version__
 from cairn.server.deps import StoreDep
-from cairn.server.v1 import datasets, experiments, logged_models, run_io, runs, schedules
+from cairn.server.v1 import (
+    datasets,
+    experiments,
+    logged_models,
+    registry,
+    run_io,
+    runs,
+    schedules,
+)
 from cairn.server.v1 import schemas as s
 from cairn.store.rest import wire
 from cairn.store.validation import MAX_INT64
@@ -19,6 +27,7 @@ router.include_router(run_io.router)
 router.include_router(datasets.router)
 router.include_router(logged_models.router)
 router.include_router(schedules.router)
+router.include_router(registry.router)
 
 
 @router.get("/store", response_model=s.StoreInfo, tags=["store"])

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -440,5 +441,87 @@ schedule_runs = Table(
     Column("error", Text, nullable=True),
     Index("ix_schedule_runs_schedule_id", "schedule_id", "schedule_run_id"),
     sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# The model registry: a registered model keeps the last version number it handed out
+# (``last_version``), bumped in the transaction that creates a version.
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("registered_model_id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("user_id", String(256), nullable=False),
+    Column("last_version", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+model_tags = Table(
+    "model_tags",
+    metadata,
+    Column(
+        "registered_model_id",
+        RowId,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    **MYSQL,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "registered_model_id",
+        RowId,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("user_id", String(256), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("current_stage", String(20), nullable=False),
+    Column("model_id", String(64), nullable=True),
+    Index("ix_model_versions_run_id", "run_id"),
+    **MYSQL,
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("registered_model_id", RowId, primary_key=True),
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["registered_model_id", "version"],
+        ["model_versions.registered_model_id", "model_versions.version"],
+        ondelete="CASCADE",
+    ),
+    **MYSQL,
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column(
+        "registered_model_id",
+        RowId,
+        ForeignKey("registered_models.registered_model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("alias", String(255), primary_key=True),
+    Column("version", BigInteger, nullable=False),
     **MYSQL,
 )

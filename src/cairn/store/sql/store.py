@@ -19,6 +19,7 @@ from cairn.store.sql.engine import create_engine, run_write
 from cairn.store.sql.experiments import SqlExperimentRepository
 from cairn.store.sql.logged_models import SqlLoggedModelRepository
 from cairn.store.sql.migrate import upgrade
+from cairn.store.sql.registry import SqlRegistryRepository
 from cairn.store.sql.run_io import SqlRunIORepository
 from cairn.store.sql.runs import SqlRunRepository
 from cairn.store.sql.schedules import SqlScheduleRepository
@@ -63,6 +64,7 @@ class SqlStore(Store):
         self.run_io = SqlRunIORepository(self._engine, self.actor)
         self.datasets = SqlDatasetRepository(self._engine)
         self.schedules = SqlScheduleRepository(self._engine, self.actor)
+        self.registry = SqlRegistryRepository(self._engine, self.actor)
         self.auth = SqlAuthRepository(self._engine, self.actor)
         self._ensure_default_experiment()
 
