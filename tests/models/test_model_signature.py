@@ -223,3 +223,19 @@ def test_datetime_columns_accept_iso_text():
         InvalidInput, match="column 't' has type string, the model expects datetime"
     ):
         enforce(signature, {"t": ["not a date"]})
+
+
+def test_a_frame_that_already_conforms_is_used_as_it_is():
+    """No per-column checks or rebuilt DataFrame when the columns, their order and their
+    dtypes are already the signature's (the serving path's common case)."""
+    sig = Signature(Schema([ColSpec("double", "a"), ColSpec("long", "b"), ColSpec("boolean", "c")]))
+    frame = pd.DataFrame({"a": [0.5, 1.5], "b": [1, 2], "c": [True, False]})
+    assert enforce(sig, frame) is frame
+    # anything else still goes through the checks and conversions
+    reordered = frame[["b", "a", "c"]]
+    out = enforce(sig, reordered)
+    assert out is not reordered and list(out.columns) == ["a", "b", "c"]
+    narrow = frame.astype({"b": "int32"})
+    assert str(enforce(sig, narrow)["b"].dtype) == "int64"
+    with pytest.raises(InvalidInput, match="column 'b' has type double"):
+        enforce(sig, frame.astype({"b": "float64"}))

@@ -81,14 +81,14 @@ def test_a_bad_runs_table_url_still_opens_and_says_what_was_ignored(ui_server):
 
 
 def test_navigation_registry_orders_and_marks_entries():
-    entry = nav.register("Models", "/models", order=30)
+    entry = nav.register("Widgets", "/widgets", order=35)
     try:
         labels = [e.label for e in nav.entries()]
-        assert labels.index("Experiments") < labels.index("Runs") < labels.index("Models")
-        assert entry.is_active("/models/churn/3") and entry.is_active("/models")
-        assert not entry.is_active("/modelsx")
+        assert labels.index("Experiments") < labels.index("Runs") < labels.index("Widgets")
+        assert entry.is_active("/widgets/churn/3") and entry.is_active("/widgets")
+        assert not entry.is_active("/widgetsx")
     finally:
-        nav._ENTRIES.pop("Models")
+        nav._ENTRIES.pop("Widgets")
 
 
 def test_formatting():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cairn.errors import InvalidInput
-from cairn.models.signature import ColSpec, ParamSchema, Schema, TensorSpec
+from cairn.models.signature import COLUMN_TYPES, ColSpec, ParamSchema, Schema, TensorSpec
 
 __all__ = ["enforce_params", "enforce_schema"]
 
@@ -54,6 +54,22 @@ def _convert_column(series: Any, spec: ColSpec) -> Any:
     return series.astype(COLUMN_TYPES[spec.type])
 
 
+_EXACT = {name: dtype for name, dtype in COLUMN_TYPES.items() if dtype != "object"}
+
+
+def _conforms(frame: Any, specs: list[ColSpec]) -> bool:
+    """The frame has exactly the signature's columns, in its order, each already of the numpy
+    dtype its type stands for: nothing to check or convert (the frame is used as it is). A
+    string or binary column, a missing optional column or any other dtype takes the full path."""
+    if len(frame.columns) != len(specs):
+        return False
+    for column, dtype, spec in zip(frame.columns, frame.dtypes, specs, strict=True):
+        exact = _EXACT.get(spec.type)
+        if exact is None or str(column) != str(spec.name) or str(dtype) != exact:
+            return False
+    return True
+
+
 def _enforce_columns(schema: Schema, data: Any) -> Any:
     import numpy as np
     import pandas as pd
@@ -87,6 +103,8 @@ def _enforce_columns(schema: Schema, data: Any) -> Any:
             for i, spec in enumerate(specs)
         }
         return pd.DataFrame(converted, index=frame.index)
+    if _conforms(frame, specs):
+        return frame
     expected = {str(s.name) for s in specs}
     for column in frame.columns:
         if str(column) not in expected:

@@ -45,6 +45,12 @@ __all__ = [
 
 
 def _store(tracking_uri: str | None = None) -> Store:
+    """The store of ``tracking_uri``, else the one the fluent API uses (so a registry call
+    follows ``cairn.set_tracking_uri`` like the run that logged the model)."""
+    if tracking_uri is None:
+        from cairn.tracking.fluent import _client
+
+        return _client().store
     from cairn.tracking.client import CairnClient
 
     return CairnClient(tracking_uri).store

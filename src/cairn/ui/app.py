@@ -21,6 +21,7 @@ PAGES = (
     "cairn.ui.pages.compare",
     "cairn.ui.pages.datasets",
     "cairn.ui.pages.pipelines",
+    "cairn.ui.pages.models",
 )
 
 

@@ -277,6 +277,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/compare/series"): SIGNED_IN,
     ("GET", "/pipelines"): SIGNED_IN,  # pipeline runs of the experiments the user may read
     ("GET", "/pipelines/{run_id}"): SIGNED_IN,  # 404 for a run the user may not read
+    # registry pages: 404 for a model the user may not read (cairn.ui.pages.models)
+    ("GET", "/models"): SIGNED_IN,
+    ("GET", "/models/{name}"): SIGNED_IN,
+    ("GET", "/models/{name}/versions/{version}"): SIGNED_IN,
     # the account API (served only with --auth)
     ("GET", f"{NATIVE}/auth/whoami"): SIGNED_IN,
     ("GET", f"{NATIVE}/auth/users"): ADMIN,
