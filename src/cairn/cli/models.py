@@ -17,7 +17,7 @@ from cairn.cli.experiments import json_option, parse_tags
 
 if TYPE_CHECKING:
     from cairn.entities import ModelVersion, RegisteredModel
-    from cairn.store.base import RegistryRepository
+    from cairn.store.registry_repository import RegistryRepository
 
 
 class ModelsGroup(LazyGroup):

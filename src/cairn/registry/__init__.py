@@ -18,7 +18,8 @@ from cairn.registry.sources import ModelSource, resolve_model_source
 
 if TYPE_CHECKING:
     from cairn.entities import ModelVersion, Page, RegisteredModel
-    from cairn.store.base import RegistryRepository, Store
+    from cairn.store.base import Store
+    from cairn.store.registry_repository import RegistryRepository
 
 __all__ = [
     "ModelSource",

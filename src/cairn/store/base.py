@@ -28,28 +28,22 @@ from cairn.entities import (
     MetricHistory,
     ModelMetric,
     ModelOutput,
-    ModelVersion,
     Page,
     Param,
-    RegisteredModel,
     Run,
     RunInfo,
     RunIO,
     RunTag,
-    Schedule,
-    ScheduleRun,
     ViewType,
 )
 from cairn.errors import InvalidInput, NotFound
 from cairn.store import model_validation as mv
-from cairn.store import registry_validation as rv
-from cairn.store import schedule_validation as sv
 from cairn.store import validation as v
+from cairn.store.registry_repository import RegistryRepository
+from cairn.store.schedule_repository import ScheduleRepository
 
 if TYPE_CHECKING:
     from cairn.artifacts.base import Artifacts
-
-MAX_RESULTS_LIMIT = 50_000
 
 acting_as: ContextVar[str | None] = ContextVar("cairn_acting_as", default=None)
 """Whom the writes of this context are for: the server sets it to the authenticated user of
@@ -67,14 +61,6 @@ class SpoolMark:
 
     spool_id: str
     offset: int
-
-
-def _check_max_results(max_results: int) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
-    if max_results > MAX_RESULTS_LIMIT:
-        raise InvalidInput(f"max_results {max_results} is over the limit of {MAX_RESULTS_LIMIT}")
-    return max_results
 
 
 class ExperimentRepository(abc.ABC):
@@ -121,7 +107,7 @@ class ExperimentRepository(abc.ABC):
         """A page of experiments matching a filter (name, tags, times)."""
         return self._search_experiments(
             ViewType.parse(view_type),
-            _check_max_results(max_results),
+            v.check_max_results(max_results),
             filter_string,
             list(order_by or []),
             page_token,
@@ -157,7 +143,7 @@ class ExperimentRepository(abc.ABC):
         return self._list_deleted_experiments(older_than_ms)
 
     def _raise_unknown_experiment_name(self, name: str) -> None:
-        from cairn.errors import NotFound, did_you_mean
+        from cairn.errors import did_you_mean
 
         names = [e.name for e in self.search_experiments(max_results=1000).items]
         raise NotFound(f"no experiment is named {name!r}." + did_you_mean(name, names))
@@ -322,7 +308,6 @@ class RunRepository(abc.ABC):
 
     def _get_latest_metrics(self, run_ids: list[str]) -> dict[str, dict[str, Metric]]:
         """From the histories; a backend holding the latest points overrides this."""
-        from cairn.errors import NotFound
 
         found: dict[str, dict[str, Metric]] = {}
         for run_id in run_ids:
@@ -353,7 +338,7 @@ class RunRepository(abc.ABC):
             ids,
             filter_string,
             ViewType.parse(run_view_type),
-            _check_max_results(max_results),
+            v.check_max_results(max_results),
             list(order_by or []),
             page_token,
         )
@@ -377,7 +362,7 @@ class RunRepository(abc.ABC):
         total, token = 0, None
         while True:
             page = self._search_runs(
-                experiment_ids, filter_string, run_view_type, MAX_RESULTS_LIMIT, [], token
+                experiment_ids, filter_string, run_view_type, v.MAX_RESULTS_LIMIT, [], token
             )
             total += len(page.items)
             token = page.next_page_token
@@ -567,7 +552,7 @@ class LoggedModelRepository(abc.ABC):
         return self._search_logged_models(
             [v.validate_experiment_id(e) for e in experiment_ids],
             filter_string,
-            _check_max_results(max_results),
+            v.check_max_results(max_results),
             list(order_by or []),
             page_token,
             clean_datasets,
@@ -722,7 +707,7 @@ class DatasetRepository(abc.ABC):
         if name_like is not None:
             pattern = mv.text(name_like, "dataset name filter", mv.MAX_DATASET_NAME_LENGTH)
         return self._list_datasets(
-            _experiment_filter(experiment_ids), pattern, _check_max_results(max_results)
+            _experiment_filter(experiment_ids), pattern, v.check_max_results(max_results)
         )
 
     def get_dataset(
@@ -745,426 +730,3 @@ def _experiment_filter(experiment_ids: Sequence[str] | None) -> list[int] | None
     if experiment_ids is None:
         return None
     return [v.validate_experiment_id(e) for e in experiment_ids]
-
-
-class ScheduleRepository(abc.ABC):
-    """Pipeline schedules and their runs, as the scheduler service claims and ends them.
-
-    The cron arithmetic stays with the caller (:mod:`cairn.pipelines.schedules`): the store
-    only keeps the next due time it is given. A due slot is claimed with one conditional
-    UPDATE (the next due time must still be the one the caller saw, and no lease may be
-    live), so of two schedulers racing for a slot exactly one gets it.
-    """
-
-    def create_schedule(
-        self,
-        name: str,
-        cron: str,
-        pipeline: str,
-        next_due_time: int,
-        *,
-        stages: Sequence[str] = (),
-        experiment: str | None = None,
-        catch_up: str = "latest",
-        enabled: bool = True,
-    ) -> Schedule:
-        """Add a schedule; AlreadyExists when the name is taken."""
-        return self._create_schedule(
-            sv.schedule_name(name),
-            mv.text(cron, "cron expression", sv.MAX_CRON_LENGTH),
-            mv.text(pipeline, "pipeline path", sv.MAX_PATH_LENGTH),
-            sv.time_ms(next_due_time, "next due time"),
-            sv.stage_names(stages),
-            mv.optional_text(experiment, "experiment", sv.MAX_NAME_LENGTH),
-            sv.catch_up(catch_up),
-            bool(enabled),
-        )
-
-    def get_schedule(self, name: str) -> Schedule:
-        """The schedule called ``name``; NotFound (naming close matches) otherwise."""
-        found = self.find_schedule(name)
-        if found is None:
-            names = [s.name for s in self.list_schedules()]
-            raise sv.unknown_schedule(name, names)
-        return found
-
-    def find_schedule(self, name: str) -> Schedule | None:
-        """The schedule called ``name``, or None."""
-        return self._find_schedule(sv.schedule_name(name))
-
-    def list_schedules(self) -> list[Schedule]:
-        """Every schedule, by name."""
-        return self._list_schedules()
-
-    def update_schedule(
-        self, name: str, *, enabled: bool | None = None, next_due_time: int | None = None
-    ) -> Schedule:
-        """Pause/resume a schedule or move its next due time."""
-        due = sv.time_ms(next_due_time, "next due time") if next_due_time is not None else None
-        self.get_schedule(name)
-        return self._update_schedule(name, None if enabled is None else bool(enabled), due)
-
-    def delete_schedule(self, name: str) -> None:
-        """Remove a schedule and its run history (the pipeline runs stay in tracking)."""
-        self.get_schedule(name)
-        self._delete_schedule(name)
-
-    def list_due(self, now: int) -> list[Schedule]:
-        """Enabled schedules whose next due time has come and that no scheduler holds."""
-        return self._list_due(sv.time_ms(now, "now"))
-
-    def claim_schedule(
-        self, name: str, *, due_time: int, next_due_time: int, owner: str, lease_expiry_time: int
-    ) -> ScheduleRun | None:
-        """Take the lease on ``name`` for the slot ``due_time`` (its current next due time),
-        move its next due time on and open a "running" schedule run; None when another
-        scheduler was first or the lease is held. Runs a dead scheduler left "running"
-        become "lost"."""
-        return self._claim_schedule(
-            sv.schedule_name(name),
-            sv.time_ms(due_time, "due time"),
-            sv.time_ms(next_due_time, "next due time"),
-            mv.text(owner, "lease owner", sv.MAX_NAME_LENGTH),
-            sv.time_ms(lease_expiry_time, "lease expiry time"),
-        )
-
-    def skip_schedule(self, name: str, *, due_time: int, next_due_time: int) -> ScheduleRun | None:
-        """Record the slot ``due_time`` as skipped and move the next due time on; None when
-        another scheduler moved it first."""
-        return self._skip_schedule(
-            sv.schedule_name(name),
-            sv.time_ms(due_time, "due time"),
-            sv.time_ms(next_due_time, "next due time"),
-        )
-
-    def renew_lease(self, name: str, *, owner: str, lease_expiry_time: int) -> bool:
-        """Extend the lease ``owner`` holds; False when it holds none any more."""
-        return self._renew_lease(
-            sv.schedule_name(name),
-            mv.text(owner, "lease owner", sv.MAX_NAME_LENGTH),
-            sv.time_ms(lease_expiry_time, "lease expiry time"),
-        )
-
-    def end_schedule_run(
-        self,
-        schedule_run_id: int,
-        *,
-        status: str,
-        pipeline_run_id: str | None = None,
-        error: str | None = None,
-    ) -> ScheduleRun:
-        """Close a running schedule run with "succeeded" or "failed" and release its lease."""
-        return self._end_schedule_run(
-            sv.run_number(schedule_run_id),
-            sv.end_status(status),
-            v.validate_run_id(pipeline_run_id) if pipeline_run_id else None,
-            mv.optional_text(error, "error", sv.MAX_ERROR_LENGTH),
-        )
-
-    def list_schedule_runs(self, name: str, max_results: int = 20) -> list[ScheduleRun]:
-        """The schedule's runs, newest first."""
-        self.get_schedule(name)
-        return self._list_schedule_runs(name, _check_max_results(max_results))
-
-    @abc.abstractmethod
-    def _create_schedule(
-        self,
-        name: str,
-        cron: str,
-        pipeline: str,
-        next_due_time: int,
-        stages: tuple[str, ...],
-        experiment: str | None,
-        catch_up: str,
-        enabled: bool,
-    ) -> Schedule: ...
-    @abc.abstractmethod
-    def _find_schedule(self, name: str) -> Schedule | None: ...
-    @abc.abstractmethod
-    def _list_schedules(self) -> list[Schedule]: ...
-    @abc.abstractmethod
-    def _update_schedule(
-        self, name: str, enabled: bool | None, next_due_time: int | None
-    ) -> Schedule: ...
-    @abc.abstractmethod
-    def _delete_schedule(self, name: str) -> None: ...
-    @abc.abstractmethod
-    def _list_due(self, now: int) -> list[Schedule]: ...
-    @abc.abstractmethod
-    def _claim_schedule(
-        self, name: str, due_time: int, next_due_time: int, owner: str, lease_expiry_time: int
-    ) -> ScheduleRun | None: ...
-    @abc.abstractmethod
-    def _skip_schedule(
-        self, name: str, due_time: int, next_due_time: int
-    ) -> ScheduleRun | None: ...
-    @abc.abstractmethod
-    def _renew_lease(self, name: str, owner: str, lease_expiry_time: int) -> bool: ...
-    @abc.abstractmethod
-    def _end_schedule_run(
-        self, schedule_run_id: int, status: str, pipeline_run_id: str | None, error: str | None
-    ) -> ScheduleRun: ...
-    @abc.abstractmethod
-    def _list_schedule_runs(self, name: str, max_results: int) -> list[ScheduleRun]: ...
-
-
-class RegistryRepository(abc.ABC):
-    """The model registry: registered models, their versions, tags, aliases and legacy stages.
-
-    Checks happen here, once for every backend; the private hooks persist. Every write
-    appends an audit event (``registered_model.*``, ``model_version.*``) with the actor in
-    the same transaction. Version numbers come from a per-model counter bumped inside the
-    creating transaction, so concurrent creates never share a number and a deleted
-    version's number is never reused.
-    """
-
-    def create_registered_model(
-        self, name: str, description: str | None = None, tags: Mapping[str, str] | None = None
-    ) -> RegisteredModel:
-        """Add a registered model; AlreadyExists when the name is taken."""
-        return self._create_registered_model(
-            rv.model_name(name), rv.description(description), rv.tags(tags)
-        )
-
-    def get_registered_model(self, name: str) -> RegisteredModel:
-        """The registered model called ``name``; NotFound (naming close matches) otherwise."""
-        found = self.find_registered_model(name)
-        if found is None:
-            raise rv.unknown_model(name, self._model_names())
-        return found
-
-    def find_registered_model(self, name: str) -> RegisteredModel | None:
-        """The registered model called ``name``, or None."""
-        return self._find_registered_model(rv.model_name(name))
-
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        """Rename a model (its versions, tags and aliases follow)."""
-        new_name = rv.model_name(new_name, "new registered model name")
-        self.get_registered_model(name)
-        return self._rename_registered_model(name, new_name)
-
-    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
-        """Set (or clear, with None) a model's description."""
-        text = rv.description(description)
-        self.get_registered_model(name)
-        return self._update_registered_model(name, text)
-
-    def delete_registered_model(self, name: str) -> None:
-        """Remove a model with its versions, tags and aliases (the runs stay)."""
-        self.get_registered_model(name)
-        self._delete_registered_model(name)
-
-    def search_registered_models(
-        self,
-        filter_string: str | None = None,
-        max_results: int = 100,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> Page:
-        """A page of registered models matching an MLflow filter (``name LIKE 'churn%'``,
-        ``tags.team = 'growth'``), by name unless ``order_by`` says otherwise."""
-        from cairn.store.search import decode_page_token
-        from cairn.store.search.parser import parse_filter_with, parse_order_by_with
-
-        parse_filter_with(filter_string, rv.REGISTERED_MODELS)
-        parse_order_by_with(list(order_by or []), rv.REGISTERED_MODELS)
-        decode_page_token(page_token)
-        return self._search_registered_models(
-            filter_string or None, _check_max_results(max_results), list(order_by or []), page_token
-        )
-
-    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
-        """Set a tag on a registered model."""
-        key, value = rv.tag_key(key), rv.tag_value(value)
-        self.get_registered_model(name)
-        self._set_registered_model_tag(name, key, value)
-
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
-        """Remove a tag from a registered model; NotFound when it has no such tag."""
-        key = rv.tag_key(key)
-        if key not in self.get_registered_model(name).tags:
-            raise NotFound(f"registered model {name!r} has no tag {key!r}")
-        self._delete_registered_model_tag(name, key)
-
-    def create_model_version(
-        self,
-        name: str,
-        source: str,
-        run_id: str | None = None,
-        description: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        model_id: str | None = None,
-    ) -> ModelVersion:
-        """Add the next version of ``name`` (READY, stage "None") made from ``source``."""
-        checked = (
-            rv.source(source),
-            v.validate_run_id(run_id) if run_id else None,
-            rv.description(description),
-            rv.tags(tags),
-            mv.validate_model_id(model_id) if model_id else None,
-        )
-        self.get_registered_model(name)
-        return self._create_model_version(name, *checked)
-
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        """Version ``version`` of ``name``; NotFound otherwise."""
-        number = rv.version_number(version)
-        found = self._find_model_version(rv.model_name(name), number)
-        if found is None:
-            self.get_registered_model(name)
-            raise rv.unknown_version(name, number)
-        return found
-
-    def update_model_version(
-        self, name: str, version: int | str, description: str | None
-    ) -> ModelVersion:
-        """Set (or clear) a version's description."""
-        text = rv.description(description)
-        found = self.get_model_version(name, version)
-        return self._update_model_version(name, found.version, text)
-
-    def delete_model_version(self, name: str, version: int | str) -> None:
-        """Remove a version with its tags and the aliases pointing at it."""
-        found = self.get_model_version(name, version)
-        self._delete_model_version(name, found.version)
-
-    def search_model_versions(
-        self,
-        filter_string: str | None = None,
-        max_results: int = 100,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> Page:
-        """A page of versions matching an MLflow filter (``name = 'churn'``, ``run_id = '...'``,
-        ``tags.k = 'v'``), by name then newest version unless ``order_by`` says otherwise."""
-        from cairn.store.search import decode_page_token
-        from cairn.store.search.parser import parse_filter_with, parse_order_by_with
-
-        parse_filter_with(filter_string, rv.MODEL_VERSIONS)
-        parse_order_by_with(list(order_by or []), rv.MODEL_VERSIONS)
-        decode_page_token(page_token)
-        return self._search_model_versions(
-            filter_string or None, _check_max_results(max_results), list(order_by or []), page_token
-        )
-
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
-        """Set a tag on a model version."""
-        key, value = rv.tag_key(key), rv.tag_value(value)
-        found = self.get_model_version(name, version)
-        self._set_model_version_tag(name, found.version, key, value)
-
-    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        """Remove a tag from a model version; NotFound when it has no such tag."""
-        key = rv.tag_key(key)
-        found = self.get_model_version(name, version)
-        if key not in found.tags:
-            raise NotFound(f"version {found.version} of {name!r} has no tag {key!r}")
-        self._delete_model_version_tag(name, found.version, key)
-
-    def set_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
-        """Point ``alias`` at ``version`` (moving it from another version in one transaction)."""
-        alias = rv.alias_name(alias)
-        found = self.get_model_version(name, version)
-        self._set_alias(name, alias, found.version)
-        return self.get_model_version(name, found.version)
-
-    def delete_alias(self, name: str, alias: str) -> None:
-        """Remove an alias; NotFound when the model has no such alias."""
-        alias = rv.alias_name(alias)
-        aliases = self.get_registered_model(name).aliases
-        if alias not in aliases:
-            raise rv.unknown_alias(name, alias, aliases)
-        self._delete_alias(name, alias)
-
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version ``alias`` points at; NotFound otherwise."""
-        alias = rv.alias_name(alias)
-        aliases = self.get_registered_model(name).aliases
-        if alias not in aliases:
-            raise rv.unknown_alias(name, alias, aliases)
-        return self.get_model_version(name, aliases[alias])
-
-    def transition_stage(
-        self, name: str, version: int | str, stage: str, archive_existing: bool = False
-    ) -> ModelVersion:
-        """Move a version to a legacy stage; with ``archive_existing`` the other versions in
-        that stage (Staging or Production) move to Archived in the same transaction."""
-        stage = rv.stage_name(stage)
-        found = self.get_model_version(name, version)
-        return self._transition_stage(name, found.version, stage, bool(archive_existing))
-
-    def get_latest_versions(
-        self, name: str, stages: Sequence[str] | None = None
-    ) -> list[ModelVersion]:
-        """The newest version in each of ``stages`` (default: every stage), by version."""
-        wanted = rv.stage_names(stages)
-        self.get_registered_model(name)
-        return self._get_latest_versions(name, wanted)
-
-    def _model_names(self) -> list[str]:
-        return [m.name for m in self.search_registered_models(max_results=1000)]
-
-    @abc.abstractmethod
-    def _create_registered_model(
-        self, name: str, description: str | None, tags: dict[str, str]
-    ) -> RegisteredModel: ...
-    @abc.abstractmethod
-    def _find_registered_model(self, name: str) -> RegisteredModel | None: ...
-    @abc.abstractmethod
-    def _rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
-    @abc.abstractmethod
-    def _update_registered_model(self, name: str, description: str | None) -> RegisteredModel: ...
-    @abc.abstractmethod
-    def _delete_registered_model(self, name: str) -> None: ...
-    @abc.abstractmethod
-    def _search_registered_models(
-        self,
-        filter_string: str | None,
-        max_results: int,
-        order_by: list[str],
-        page_token: str | None,
-    ) -> Page: ...
-    @abc.abstractmethod
-    def _set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
-    @abc.abstractmethod
-    def _delete_registered_model_tag(self, name: str, key: str) -> None: ...
-    @abc.abstractmethod
-    def _create_model_version(
-        self,
-        name: str,
-        source: str,
-        run_id: str | None,
-        description: str | None,
-        tags: dict[str, str],
-        model_id: str | None,
-    ) -> ModelVersion: ...
-    @abc.abstractmethod
-    def _find_model_version(self, name: str, version: int) -> ModelVersion | None: ...
-    @abc.abstractmethod
-    def _update_model_version(
-        self, name: str, version: int, description: str | None
-    ) -> ModelVersion: ...
-    @abc.abstractmethod
-    def _delete_model_version(self, name: str, version: int) -> None: ...
-    @abc.abstractmethod
-    def _search_model_versions(
-        self,
-        filter_string: str | None,
-        max_results: int,
-        order_by: list[str],
-        page_token: str | None,
-    ) -> Page: ...
-    @abc.abstractmethod
-    def _set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None: ...
-    @abc.abstractmethod
-    def _delete_model_version_tag(self, name: str, version: int, key: str) -> None: ...
-    @abc.abstractmethod
-    def _set_alias(self, name: str, alias: str, version: int) -> None: ...
-    @abc.abstractmethod
-    def _delete_alias(self, name: str, alias: str) -> None: ...
-    @abc.abstractmethod
-    def _transition_stage(
-        self, name: str, version: int, stage: str, archive_existing: bool
-    ) -> ModelVersion: ...
-    @abc.abstractmethod
-    def _get_latest_versions(self, name: str, stages: tuple[str, ...]) -> list[ModelVersion]: ...

@@ -221,3 +221,15 @@ def as_number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+MAX_RESULTS_LIMIT = 50_000
+
+
+def check_max_results(max_results: int) -> int:
+    """``max_results`` when it is a page size the stores accept (1 to the limit)."""
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+    if max_results > MAX_RESULTS_LIMIT:
+        raise InvalidInput(f"max_results {max_results} is over the limit of {MAX_RESULTS_LIMIT}")
+    return max_results

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from cairn.entities import ModelVersion, Page, RegisteredModel
 from cairn.errors import NotFound
 from cairn.store import registry_validation as rv
-from cairn.store.base import RegistryRepository
+from cairn.store.registry_repository import RegistryRepository
 
 if TYPE_CHECKING:
     from cairn.store.rest.store import _Api

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from cairn.entities import Schedule, ScheduleRun
 from cairn.errors import NotFound
-from cairn.store.base import ScheduleRepository
+from cairn.store.schedule_repository import ScheduleRepository
 
 if TYPE_CHECKING:
     from cairn.store.rest.store import _Api

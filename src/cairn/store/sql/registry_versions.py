@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 
 from cairn.entities import ModelVersion, Page
 from cairn.store import registry_validation as rv
-from cairn.store.base import RegistryRepository, now_ms
+from cairn.store.base import now_ms
+from cairn.store.registry_repository import RegistryRepository
 from cairn.store.search import decode_page_token, encode_page_token
 from cairn.store.sql import registry_reads as reads
 from cairn.store.sql import schema as t

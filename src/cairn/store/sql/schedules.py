@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cairn.entities import Schedule, ScheduleRun
 from cairn.errors import AlreadyExists, InvalidState, NotFound
-from cairn.store.base import ScheduleRepository, now_ms
+from cairn.store.base import now_ms
+from cairn.store.schedule_repository import ScheduleRepository
 from cairn.store.sql import schema as t
 from cairn.store.sql.audit import append_event
 from cairn.store.sql.engine import read_connection, run_write
