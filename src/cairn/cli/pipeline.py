@@ -27,7 +27,7 @@ stages_argument = click.argument("stages", nargs=-1, metavar="[STAGE]...")
 class PipelineGroup(LazyGroup):
     """The ``pipeline`` group (commands of other modules may be added to :attr:`lazy`)."""
 
-    lazy = {"dag": "cairn.cli.pipeline_views:dag", "show": "cairn.cli.pipeline_views:show"}
+    lazy = {"dag": "cairn.cli.pipeline_graph:dag", "show": "cairn.cli.pipeline_graph:show"}
 
 
 @click.group("pipeline", cls=PipelineGroup)
