@@ -21,7 +21,9 @@ Phases, cairn then MLflow:
   connection, 1,000-row requests, ``--threads`` client threads for ``--duration`` s, stop by
   PID). For MLflow it runs as the anchor's script (``bench_serving.py --phase serve``); for
   cairn the same function is called in this interpreter with only the server's command line
-  swapped for ``cairn models serve MODEL --host 127.0.0.1 --port P --log-level warning``.
+  swapped for ``cairn models serve MODEL --host 127.0.0.1 --port P --log-level warning
+  --compile C`` (``--compile``, default ``onnx``: the forest scored through its checked ONNX
+  conversion; the cache of conversions starts empty, so the start-up time includes it).
 - ``predict``: batch scoring of ``--rows`` rows under ``/usr/bin/time -v`` (wall, peak RSS):
   ``cairn models predict -m MODEL -i input_N.csv -o out.parquet`` and the anchor's
   ``mlflow models predict ... -t csv --env-manager local`` (its output is JSON).
@@ -139,7 +141,7 @@ def serve_cairn(args: argparse.Namespace, anchor: types.ModuleType, model: Path)
     def command(cmd: list[str]) -> list[str]:
         port = cmd[cmd.index("--port") + 1]
         out = [str(BIN / "cairn"), "models", "serve", str(model), "--host", "127.0.0.1",
-               "--port", port, "--log-level", "warning"]  # fmt: skip
+               "--port", port, "--log-level", "warning", "--compile", args.compile]  # fmt: skip
         if "--workers" in cmd:
             out += ["--workers", cmd[cmd.index("--workers") + 1]]
         return out
@@ -187,7 +189,7 @@ def predict_cairn(
     target = args.workdir / "scratch" / f"cairn_out_{n}.parquet"
     target.unlink(missing_ok=True)
     cmd = [str(BIN / "cairn"), "models", "predict", "-m", str(model), "-i", str(source),
-           "-o", str(target), "--json"]  # fmt: skip
+           "-o", str(target), "--json", "--compile", args.compile]  # fmt: skip
     with contextlib.redirect_stdout(sys.stderr):
         waited, busy, quiet = anchor.cpuload.wait_quiet(max_wait=args.quiet_max_wait)
     log("running: " + " ".join(cmd))
@@ -392,12 +394,19 @@ def main() -> None:
         default=60.0,
         help="before each measurement wait up to this many s for an idle machine",
     )
+    parser.add_argument(
+        "--compile", choices=("none", "onnx"), default="onnx",
+        help="cairn's --compile for serve and predict (onnx: the checked ONNX conversion)",
+    )  # fmt: skip
     parser.add_argument("--phases", default="serve,predict,model")
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     args.anchor = args.anchor.resolve()
     (args.workdir / "scratch").mkdir(parents=True, exist_ok=True)
+    # A cold cache of compiled models: the serve phase's start-up includes the conversion.
+    shutil.rmtree(args.workdir / "compiled-cache", ignore_errors=True)
+    os.environ["CAIRN_CACHE_DIR"] = str(args.workdir / "compiled-cache")
     phases = args.phases.split(",")
     anchor = load_anchor(args.anchor)
     cairn_model = prepare(args)

@@ -25,15 +25,16 @@ __all__ = ["predict_with_dask"]
 
 
 @functools.lru_cache(maxsize=4)
-def _model(uri: str, trusted: bool) -> Any:
-    """The model of ``uri``, loaded once per worker process."""
+def _model(uri: str, trusted: bool, compiler: str = "none") -> Any:
+    """The model of ``uri``, loaded (and compiled) once per worker process."""
+    from cairn.models.compiled import compile_model
     from cairn.models.pyfunc import load_model
 
-    return load_model(uri, trusted=trusted)
+    return compile_model(load_model(uri, trusted=trusted), compiler)
 
 
-def _score(part: Any, uri: str, trusted: bool) -> Any:
-    frame = _as_frame(_model(uri, trusted).predict(part), len(part))
+def _score(part: Any, uri: str, trusted: bool, compiler: str) -> Any:
+    frame = _as_frame(_model(uri, trusted, compiler).predict(part), len(part))
     frame.index = part.index
     return frame
 
@@ -78,8 +79,10 @@ def predict_with_dask(
     executor: str,
     chunk_size: int = 10_000,
     trusted: bool = False,
+    compiler: str = "none",
 ) -> BatchResult:
-    """Score ``input_path`` into ``output_path`` on the cluster named by ``executor``."""
+    """Score ``input_path`` into ``output_path`` on the cluster named by ``executor``
+    (``compiler="onnx"``: through the checked ONNX conversion, see cairn.models.compiled)."""
     import dask
     import dask.dataframe as dd
 
@@ -88,7 +91,7 @@ def predict_with_dask(
     in_fmt, out_fmt = _format(Path(input_path), "input"), _format(Path(output_path), "output")
     if Path(output_path).exists():
         raise InvalidInput(f"output {output_path} exists already; remove it or name another")
-    sample = _model(uri, trusted)
+    sample = _model(uri, trusted, compiler)
     client, cluster = _client(executor)
     try:
         if in_fmt == "csv":
@@ -99,7 +102,7 @@ def predict_with_dask(
         head = frame.head(2, npartitions=-1)
         _check_rows(head, input_path)
         meta = _as_frame(sample.predict(head), len(head)).iloc[:0]
-        scored = frame.map_partitions(_score, uri, trusted, meta=meta)
+        scored = frame.map_partitions(_score, uri, trusted, compiler, meta=meta)
         if out_fmt == "csv":
             # One file is written in order by one task chain; the count re-reads the input
             # (not the model) since the CSV writer is not an expression dask can share.

@@ -94,9 +94,12 @@ def load_served(
     trusted: bool = False,
     store: Any = None,
     version: int | None = None,
+    compiler: str = "none",
 ) -> Served:
     """Load ``uri`` (any model URI). A ``models:/`` URI is resolved through ``store``'s
-    registry to one version (``version`` when given: the follower's new target)."""
+    registry to one version (``version`` when given: the follower's new target).
+    ``compiler="onnx"`` scores through the checked ONNX conversion (see cairn.models.compiled)."""
+    from cairn.models.compiled import compile_model
     from cairn.models.pyfunc import load_model
 
     lineage: dict[str, Any] = {}
@@ -122,5 +125,6 @@ def load_served(
                 "source": found.source,
                 **_run_lineage(store, found.run_id),
             }
-    model = load_model(load_uri, trusted=trusted)
-    return Served(model, uri, target, {**_info(model), **lineage, "loaded_uri": load_uri})
+    model = compile_model(load_model(load_uri, trusted=trusted), compiler)
+    info = {**_info(model), **lineage, "loaded_uri": load_uri, "compiled": compiler}
+    return Served(model, uri, target, info)

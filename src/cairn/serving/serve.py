@@ -35,6 +35,7 @@ class ServeOptions:
     poll_interval: float = 5.0
     log_predictions: float = 0.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    compiler: str = "none"
 
     def check(self) -> ServeOptions:
         """Raise InvalidInput naming the first bad option."""
@@ -46,6 +47,12 @@ class ServeOptions:
             )
         if self.max_body_bytes <= 0:
             raise InvalidInput(f"--max-body-bytes must be positive, got {self.max_body_bytes}")
+        from cairn.models.compiled import COMPILERS
+
+        if self.compiler not in COMPILERS:
+            raise InvalidInput(
+                f"--compile must be one of {', '.join(COMPILERS)}, got {self.compiler!r}"
+            )
         return self
 
 
@@ -72,7 +79,7 @@ def check_loads(options: ServeOptions) -> None:
 
     client = _client(options)
     store = client.store if client is not None and options.uri.startswith("models:/") else None
-    load_served(options.uri, trusted=options.trusted, store=store)
+    load_served(options.uri, trusted=options.trusted, store=store, compiler=options.compiler)
 
 
 def build_app(options: ServeOptions) -> FastAPI:
@@ -86,7 +93,9 @@ def build_app(options: ServeOptions) -> FastAPI:
     client = _client(options)
     store = client.store if client is not None and options.uri.startswith("models:/") else None
     alias = alias_of(options.uri)
-    slot = ModelSlot(load_served(options.uri, trusted=options.trusted, store=store))
+    slot = ModelSlot(
+        load_served(options.uri, trusted=options.trusted, store=store, compiler=options.compiler)
+    )
     follower = None
     if alias is not None:
         name, alias_name = alias
@@ -94,7 +103,11 @@ def build_app(options: ServeOptions) -> FastAPI:
             slot,
             alias_target(store, name, alias_name),
             lambda version: load_served(
-                options.uri, trusted=options.trusted, store=store, version=int(str(version))
+                options.uri,
+                trusted=options.trusted,
+                store=store,
+                version=int(str(version)),
+                compiler=options.compiler,
             ),
             interval=options.poll_interval,
         )
