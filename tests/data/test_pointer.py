@@ -112,3 +112,24 @@ def test_the_fast_reader_agrees_with_yaml(lines, comment):
     fast = _plain_document(text)
     if fast is not None:
         assert fast == yaml.safe_load(text)
+
+
+def test_plain_names_are_written_as_yaml_would_write_them():
+    """Names written without loading YAML are exactly what YAML writes (and reads back)."""
+    import random
+    import string
+
+    import yaml
+
+    from cairn.data.pointer import _scalar
+
+    rng = random.Random(3)
+    alphabet = string.ascii_letters + string.digits + "_.-"
+    names = ["many", "table.csv", "yes", "No", "TRUE", "null", "Off", "y", "e1", "x.", "_"]
+    names += [
+        rng.choice(string.ascii_letters + "_") + "".join(rng.choices(alphabet, k=rng.randrange(8)))
+        for _ in range(3000)
+    ]
+    for name in names:
+        dumped = yaml.safe_dump(name, default_flow_style=True, allow_unicode=True, width=1 << 16)
+        assert _scalar(name) == dumped.removesuffix("\n...\n").removesuffix("\n"), name

@@ -19,15 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.data import gitignore
 from cairn.data import pointer as pointer_file_io
+from cairn.data.add_targets import Target, check_targets, refuse_odd_contents
+from cairn.data.add_tree import Stored, store_by_tree
 from cairn.data.materialize import Materializer, link_setting
-from cairn.data.pointer import SUFFIX, Pointer, is_pointer_path, pointer_path_for
+from cairn.data.pointer import Pointer, pointer_path_for
 from cairn.data.progress import QUIET, Reporter
 from cairn.data.state import Signature, signature
+from cairn.data.status_tree import tree_of
 from cairn.data.walk import Scan, folder_manifest, scan_folder
-from cairn.errors import InvalidInput, InvalidPath, NotFound
+from cairn.errors import InvalidInput, NotFound
 from cairn.objects.hashing import THREADED_FROM
 
 if TYPE_CHECKING:
+    from cairn.data.tree import Tree
     from cairn.data.workspace import Workspace
     from cairn.objects.manifest import Manifest
 
@@ -53,16 +57,6 @@ class AddResult:
         }  # fmt: skip
 
 
-@dataclass
-class _Target:
-    path: Path
-    rel: str
-    is_dir: bool
-    scan: Scan | None = None
-    stat: os.stat_result | None = None
-    observed_at_ns: int = 0
-
-
 def add(
     workspace: Workspace,
     targets: list[str | Path],
@@ -75,7 +69,7 @@ def add(
     if not targets:
         raise InvalidInput("name at least one file or folder to add")
     strategies = link_setting(workspace.config, link)
-    checked = _check_targets(workspace, targets, cwd)
+    checked = check_targets(workspace, targets, cwd)
     return [_add_one(workspace, target, strategies, reporter) for target in checked]
 
 
@@ -104,7 +98,7 @@ def commit(
                 "there is nothing to commit; `cairn data checkout` brings it back"
             )
         data_paths.append(data)
-    checked = _check_targets(workspace, data_paths, cwd)
+    checked = check_targets(workspace, data_paths, cwd)
     return [_add_one(workspace, target, strategies, reporter) for target in checked]
 
 
@@ -115,11 +109,15 @@ def store(workspace: Workspace, path: Path, reporter: Reporter = QUIET) -> Point
     st = os.stat(path)
     rel = workspace.rel(path)
     if stat_module.S_ISDIR(st.st_mode):
-        target = _Target(path, rel, True, scan=scan_folder(path))
-        _refuse_odd_contents(workspace, target, rel)
-        pointer = _store_folder(workspace, target, None, reporter)[0]
+        target = Target(path, rel, True, scan=scan_folder(path))
+        refuse_odd_contents(workspace, target, rel)
+        pointer, *_, tree = _store_folder(workspace, target, None, reporter)
+        workspace.cache.sync()
+        if tree is not None:
+            workspace.state.record_tree(rel, tree)
+        return pointer
     elif stat_module.S_ISREG(st.st_mode):
-        target = _Target(path, rel, False, stat=st, observed_at_ns=observed)
+        target = Target(path, rel, False, stat=st, observed_at_ns=observed)
         pointer = _store_file(workspace, target, reporter)[0]
     else:
         raise InvalidInput(f"{rel} is neither a regular file nor a folder")
@@ -127,96 +125,23 @@ def store(workspace: Workspace, path: Path, reporter: Reporter = QUIET) -> Point
     return pointer
 
 
-# -- checks ------------------------------------------------------------------------------------
-
-
-def _check_targets(workspace: Workspace, targets: list[Any], cwd: Path | None) -> list[_Target]:
-    from cairn.data.git import tracked_by_git
-
-    seen: dict[Path, _Target] = {}
-    for raw in targets:
-        path = workspace.absolute(raw, cwd)
-        if path == workspace.root:
-            raise InvalidPath("cannot track the project root itself; add the folders inside it")
-        if path in seen:
-            continue
-        if is_pointer_path(path):
-            raise InvalidInput(
-                f"{raw} is a pointer file; add the data it stands for: "
-                f"`cairn data add {str(raw)[: -len(SUFFIX)]}`"
-            )
-        _refuse_inside_tracked(workspace, path, raw)
-        observed = time.time_ns()
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            raise NotFound(f"{raw} does not exist") from None
-        if path.is_symlink() and not _points_into(path, workspace.cache.root):
-            raise InvalidInput(f"{raw} is a symbolic link; add the file or folder it points to")
-        if stat_module.S_ISDIR(st.st_mode):
-            target = _Target(path, workspace.rel(path), True, scan=scan_folder(path))
-            _refuse_odd_contents(workspace, target, raw)
-        elif stat_module.S_ISREG(st.st_mode):
-            target = _Target(path, workspace.rel(path), False, stat=st, observed_at_ns=observed)
-        else:
-            raise InvalidInput(f"{raw} is neither a regular file nor a folder")
-        for other in seen.values():
-            if other.path in path.parents or path in other.path.parents:
-                raise InvalidInput(
-                    f"{raw} and {workspace.display(other.path)} overlap; add one of them"
-                )
-        seen[path] = target
-    in_git = tracked_by_git(workspace.root, [t.rel for t in seen.values()])
-    if in_git:
-        raise InvalidInput(
-            f"{in_git[0]} is tracked by git already; stop tracking it there first "
-            f"(`git rm -r --cached {in_git[0]}`), then add it"
-        )
-    return list(seen.values())
-
-
-def _points_into(path: Path, folder: Path) -> bool:
-    return Path(os.path.realpath(path)).is_relative_to(folder.resolve())
-
-
-def _refuse_inside_tracked(workspace: Workspace, path: Path, raw: Any) -> None:
-    for folder in path.parents:
-        if folder == workspace.root or workspace.root not in folder.parents:
-            break
-        owner = pointer_path_for(folder)
-        if owner.is_file():
-            rel = workspace.display(folder)
-            raise InvalidInput(
-                f"{raw} is inside {rel}, which {rel}{SUFFIX} tracks already; "
-                f"run `cairn data commit {rel}` to record changes inside it"
-            )
-
-
-def _refuse_odd_contents(workspace: Workspace, target: _Target, raw: Any) -> None:
-    assert target.scan is not None
-    nested = sorted(rel for rel in target.scan.files if rel.endswith(SUFFIX))
-    if nested:
-        raise InvalidInput(
-            f"{raw} holds the pointer file {raw}/{nested[0]}: data tracked on its own cannot be "
-            "tracked again as part of a folder; remove that pointer or add the folders separately"
-        )
-    if target.scan.odd:
-        raise InvalidInput(
-            f"{raw}/{sorted(target.scan.odd)[0]} is not a regular file (a link to a folder, a "
-            "dangling link, a socket or a pipe); remove it or move it out of the folder"
-        )
-
-
 # -- storing -----------------------------------------------------------------------------------
 
 
 def _add_one(
-    workspace: Workspace, target: _Target, strategies: tuple[str, ...], reporter: Reporter
+    workspace: Workspace, target: Target, strategies: tuple[str, ...], reporter: Reporter
 ) -> AddResult:
     pointer_path = pointer_path_for(target.path)
     old = _old_pointer(workspace, pointer_path)
-    if target.is_dir:
-        pointer, hashed, stored, stored_bytes, placed = _store_folder(
+    tree = None
+    by_tree = None
+    if target.is_dir and strategies[0] not in ("hardlink", "symlink"):
+        by_tree = _by_tree(workspace, target, old, reporter)
+    if by_tree is not None:
+        pointer, hashed, stored, stored_bytes, tree = by_tree
+        placed: dict[str, str] = {}
+    elif target.is_dir:
+        pointer, hashed, stored, stored_bytes, placed, tree = _store_folder(
             workspace, target, old, reporter
         )
     else:
@@ -225,6 +150,10 @@ def _add_one(
     changed = old != pointer
     if changed or not pointer_path.exists():
         pointer_file_io.write(pointer_path, pointer)
+    if tree is not None:  # (recorded after the pointer: see cairn.data.state)
+        workspace.state.record_tree(target.rel, tree)
+        if by_tree is not None and target.rows is not None:
+            workspace.state.record_folder(target.rel, target.rows.fingerprint(), pointer.oid)
     gitignore.ensure_ignored(target.path.parent, target.path.name)
     if strategies[0] in ("hardlink", "symlink"):
         _link_workspace(workspace, target, pointer, placed, strategies)
@@ -232,6 +161,19 @@ def _add_one(
         target.rel, workspace.display(pointer_path), pointer, changed, hashed, stored,
         stored_bytes,
     )  # fmt: skip
+
+
+def _by_tree(
+    workspace: Workspace, target: Target, old: Pointer | None, reporter: Reporter
+) -> Stored | None:
+    """The folder stored from its tree in the state index, when that tree is the old
+    pointer's (see :mod:`cairn.data.add_tree`); None otherwise."""
+    if old is None or not old.is_dir or target.rows is None:
+        return None
+    tree = workspace.state.tree(target.rel)
+    if tree is None or tree.oid != old.oid or not workspace.cache.has(old.oid):
+        return None
+    return store_by_tree(workspace, target.path, target.rel, target.rows, tree, old, reporter)
 
 
 def _old_pointer(workspace: Workspace, pointer_path: Path) -> Pointer | None:
@@ -244,7 +186,7 @@ def _old_pointer(workspace: Workspace, pointer_path: Path) -> Pointer | None:
 
 
 def _store_file(
-    workspace: Workspace, target: _Target, reporter: Reporter
+    workspace: Workspace, target: Target, reporter: Reporter
 ) -> tuple[Pointer, int, int, int, dict[str, str]]:
     assert target.stat is not None
     sig = signature(target.stat)
@@ -267,8 +209,10 @@ def _store_file(
 
 
 def _store_folder(
-    workspace: Workspace, target: _Target, old: Pointer | None, reporter: Reporter
-) -> tuple[Pointer, int, int, int, dict[str, str]]:
+    workspace: Workspace, target: Target, old: Pointer | None, reporter: Reporter
+) -> tuple[Pointer, int, int, int, dict[str, str], Tree | None]:
+    if target.scan is None and target.rows is not None:
+        target.scan = target.rows.to_scan()
     scan = target.scan
     assert scan is not None
     cache = workspace.cache
@@ -330,9 +274,11 @@ def _store_folder(
             listing[rel] = (files[rel][0], oids[rel])
         workspace.state.record_under(target.rel, listing, observed_at_ns=scan.observed_at_ns)
     pointer = Pointer(target.path.name, "dir", manifest_oid, manifest.total_size, manifest.nfiles)
+    tree = None
     if scan.settled:
         workspace.state.record_folder(target.rel, scan.fingerprint(), manifest_oid)
-    return pointer, len(hashed), stored, stored_bytes, oids
+        tree = tree_of(scan, oids, manifest, manifest_oid)
+    return pointer, len(hashed), stored, stored_bytes, oids, tree
 
 
 def _manifest_of(scan: Scan, oids: dict[str, str], previous: Manifest | None) -> Manifest:
@@ -354,7 +300,7 @@ def _manifest_of(scan: Scan, oids: dict[str, str], previous: Manifest | None) ->
 
 def _link_workspace(
     workspace: Workspace,
-    target: _Target,
+    target: Target,
     pointer: Pointer,
     placed: dict[str, str],
     strategies: tuple[str, ...],

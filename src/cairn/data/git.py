@@ -6,7 +6,7 @@ and one ``git cat-file --batch`` for all blobs), so nothing in the work tree cha
 
 from __future__ import annotations
 
-import shutil
+import os
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,8 +16,18 @@ from cairn.data.pointer import SUFFIX
 from cairn.errors import ConfigError, InvalidInput, NotFound
 
 
+def _which_git() -> str | None:
+    """The path of the ``git`` program on ``PATH`` (as ``shutil.which``, which costs
+    ``cairn data status`` the import of shutil and its compression modules)."""
+    for folder in os.get_exec_path():
+        candidate = os.path.join(folder or ".", "git")
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
+
+
 def _git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
-    executable = shutil.which("git")
+    executable = _which_git()
     if executable is None:
         raise ConfigError("git is not installed; data versioning across revisions needs git")
     done = subprocess.run(  # noqa: S603 - fixed program, arguments are not shell-parsed
@@ -35,7 +45,7 @@ class _GitFailed(Exception):
 
 def is_repository(root: Path) -> bool:
     """Whether ``root`` is inside a git work tree."""
-    if shutil.which("git") is None:
+    if _which_git() is None:
         return False
     try:
         return _git(root, "rev-parse", "--is-inside-work-tree").strip() == b"true"
@@ -138,7 +148,7 @@ def all_pointer_blobs(root: Path, *, with_locks: bool = False) -> set[str]:
 def listed_files(root: Path, *patterns: str) -> list[str] | None:
     """The files matching ``patterns`` that git sees in the work tree (tracked, or untracked
     and not ignored), as repository-relative paths; None when ``root`` is not a git work tree."""
-    if not (root / ".git").exists() or shutil.which("git") is None:
+    if not (root / ".git").exists() or _which_git() is None:
         return None
     try:
         out = _git(
@@ -157,7 +167,7 @@ def listed_pointer_files(root: Path) -> list[str] | None:
 
 def tracked_by_git(root: Path, paths: list[str]) -> list[str]:
     """Which of ``paths`` (repository-relative) git tracks, or has files tracked under."""
-    if not paths or not (root / ".git").exists() or shutil.which("git") is None:
+    if not paths or not (root / ".git").exists() or _which_git() is None:
         return []
     try:
         out = _git(root, "ls-files", "-z", "--cached", "--", *(f":(literal){p}" for p in paths))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import secrets
 from pathlib import Path
 
 from cairn.data.state import Signature, signature
@@ -76,7 +75,7 @@ class Materializer:
         self._modes = {False: _file_mode(False), True: _file_mode(True)}
         self._failed: set[str] = set()
         self._cache_root = str(cache.root)
-        self._token = f"{os.getpid()}-{secrets.token_hex(3)}-"
+        self._token = f"{os.getpid()}-{os.urandom(3).hex()}-"
         self._counter = itertools.count()
 
     def place(

@@ -76,6 +76,8 @@ class Pointer:
 
 def _scalar(text: str) -> str:
     """``text`` as a YAML scalar that reads back as the same string."""
+    if _PLAIN_NAME.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text  # what YAML writes for it too, without loading YAML (start-up time)
     import yaml
 
     dumped = yaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=1 << 16)
@@ -177,6 +179,8 @@ _PLAIN_LINE = re.compile(
     r"([a-z]+): (0|[1-9][0-9]{0,18}|[A-Za-z_][A-Za-z0-9_.-]*|blake3:[0-9a-f]{64})"
 )
 _YAML_WORDS = {"yes", "no", "true", "false", "on", "off", "null"}
+# A name YAML writes and reads as it is (the plain value of ``_PLAIN_LINE``).
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def _plain_document(text: str | bytes) -> dict[str, object] | None:

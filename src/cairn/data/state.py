@@ -8,6 +8,11 @@ A SQLite file, ``.cairn/state.db``, with these tables:
              a marshal blob ``{path inside: ((inode, mtime_ns, size), oid)}``. Loading the
              20,000 entries of a folder is then one query and one C-level decode (~10 ms)
              instead of 20,000 rows (~50 ms), and writing them one row.
+``trees``    tracked folder -> a :class:`~cairn.data.tree.Tree`: its scan record (every path
+             with inode, mtime, size, mode, link flag, in the order met), each file's oid and
+             the manifest's executable flag, and the oid of that manifest. ``status`` and
+             ``add`` compare a new scan with it and decode only the rows that differ, so one
+             changed file of 20,000 costs no manifest read and no listing rewrite.
 ``verified`` oid -> inode, mtime_ns, size of the cache object when its bytes were last
              checked (or written by cairn), so materialising it again needs no rehash.
 ``folders``  tracked folder -> the fingerprint of its listing (every path with inode, mtime,
@@ -16,6 +21,16 @@ A SQLite file, ``.cairn/state.db``, with these tables:
              forgets these (it is what deletes objects).
 
 Every change is written in one transaction.
+
+The invariant of ``trees`` (and ``folders``): a row for manifest M says that, when it was
+written, the folder's files were exactly M's (same paths, contents and, for files that are
+not links, executable bits) with those signatures, that the listing was settled (below), and
+that every object M needs was in the cache. It is written only after the objects and M are
+in the cache (``add`` writes it after the pointer), it is trusted only while a pointer names
+M, and ``gc`` (which deletes objects) and finding corrupt objects forget every row. A command
+killed between any two writes thus leaves either no row for the pointer's manifest (the
+manifest is read) or a row that is true; a changed file changes its row's bytes (a rewrite
+within :data:`RACY_NS` of the scan is what ``settled`` rules out).
 Files whose mtime is within :data:`RACY_NS` of the moment they were looked at are not
 recorded: a same-size rewrite in the same clock tick could otherwise go unnoticed.
 """
@@ -29,6 +44,8 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from cairn.data.tree import Tree
 
 STATE_NAME = "state.db"
 RACY_NS = 50_000_000  # 50 ms
@@ -45,6 +62,10 @@ CREATE TABLE IF NOT EXISTS listings (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS folders (
     path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, oid TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trees (
+    folder TEXT PRIMARY KEY, oid TEXT NOT NULL, size INTEGER NOT NULL, record BLOB NOT NULL,
+    offsets BLOB NOT NULL, oids BLOB NOT NULL, executables BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS verified (
     oid TEXT PRIMARY KEY, inode INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -215,9 +236,36 @@ class StateIndex:
                        (path, fingerprint, oid))  # fmt: skip
 
     def forget_folders(self) -> None:
-        """Forget every folder match."""
+        """Forget every folder match (and every tree: both vouch for the cache's objects)."""
         with self._transaction() as db:
             db.execute("DELETE FROM folders")
+            db.execute("DELETE FROM trees")
+
+    def tree(self, folder: str) -> Tree | None:
+        """The listing of ``folder`` last verified to equal a manifest, or None."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT oid, size, record, offsets, oids, executables FROM trees WHERE folder = ?",
+                (folder,),
+            )  # fmt: skip
+            .fetchone()
+        )
+        if row is None:
+            return None
+        tree = Tree(*row)
+        return tree if tree.consistent() else None
+
+    def record_tree(self, folder: str, tree: Tree) -> None:
+        """Remember ``tree`` as the verified listing of ``folder`` (see the module docstring:
+        only for a settled listing equal to its manifest, with every object in the cache)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO trees (folder, oid, size, record, offsets, oids, "
+                "executables) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (folder, tree.oid, tree.size, tree.record, tree.offsets, tree.oids,
+                 tree.executables),
+            )  # fmt: skip
 
     # -- cache objects -----------------------------------------------------------------------
 
@@ -244,6 +292,11 @@ class StateIndex:
             )
 
     def unverify(self, oids: Iterable[str]) -> None:
-        """Forget these cache objects (deleted, or found corrupt)."""
+        """Forget these cache objects (deleted, or found corrupt), and every tree when there
+        are any (a tree vouches that its manifest's objects are all in the cache)."""
+        oids = list(oids)
+        if not oids:
+            return
         with self._transaction() as db:
             db.executemany("DELETE FROM verified WHERE oid = ?", ((o,) for o in oids))
+            db.execute("DELETE FROM trees")

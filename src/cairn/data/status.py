@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from cairn.data.current import file_oid, folder_oids
 from cairn.data.pointer import Pointer
 from cairn.data.progress import QUIET, Reporter
-from cairn.data.walk import scan_folder
+from cairn.data.status_tree import compare_with_tree, tree_of
+from cairn.data.walk import Scan, scan_folder, scan_rows
 from cairn.errors import ObjectMissing
 
 if TYPE_CHECKING:
@@ -120,13 +121,18 @@ def _folder_status(
     reporter: Reporter,
 ) -> None:
     pointer = entry.pointer
-    scan = None
+    scan: Scan | None = None
+    is_folder = data.is_dir() and not data.is_symlink()
+    tree = workspace.state.tree(entry.path) if is_folder else None
+    if tree is not None and tree.oid == pointer.oid:
+        rows = scan_rows(data)
+        if rows.record == tree.record or compare_with_tree(workspace, data, entry, tree, rows):
+            return  # (the tree vouches that every object of the manifest is in the cache)
     matched = workspace.state.folder_match(entry.path)
-    if data.is_dir() and not data.is_symlink():
+    if is_folder:
         scan = scan_folder(data)
         fingerprint = scan.fingerprint()
-        if matched == (fingerprint, pointer.oid):
-            return  # nothing changed since it last matched, with every object in the cache
+        # (an unchanged fingerprint is not enough here: the tree, recorded below, is needed)
     try:
         manifest = workspace.manifest(pointer.oid, entry.pointer_path)
     except ObjectMissing:
@@ -165,6 +171,7 @@ def _folder_status(
         entry.not_in_cache = present.count_missing(manifest.oids_)
     if entry.clean and scan.settled:
         workspace.state.record_folder(entry.path, fingerprint, pointer.oid)
+        workspace.state.record_tree(entry.path, tree_of(scan, current, manifest, pointer.oid))
 
 
 class _CachePresence:

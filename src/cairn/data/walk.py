@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-import struct
+import sys
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cairn.data.state import Signature
+from cairn.data.tree import ROW, array_of
 
 try:  # the same loop in C, compiled at install time where a compiler is present
     from cairn.data import _fastscan
@@ -39,14 +41,19 @@ class Scan:
     # Each file's path, NUL, then inode, mtime, size, mode and linked flag (``_ROW``), in the
     # order met: what the fingerprint covers.
     _record: bytes | bytearray = field(default=b"", repr=False)
+    # Where each row of ``_record`` starts (uint32 little-endian), when the scan noted it.
+    _offsets: bytes = field(default=b"", repr=False)
+
+    def rows(self) -> Rows:
+        """The listing as :class:`Rows` (the record and where its rows start)."""
+        record = bytes(self._record)
+        offsets = self._offsets or _offsets_of(record, len(self.files))
+        return Rows(record, offsets, self.odd, self.observed_at_ns, self.newest_mtime_ns)
 
     def fingerprint(self) -> str:
         """A digest of every path, signature and mode seen, in the order met: equal
         fingerprints mean nothing in the folder changed (see :mod:`cairn.data.state`)."""
-        from cairn.objects.hashing import hash_bytes
-
-        odd = "\0".join(sorted(self.odd)).encode("utf-8", "surrogateescape")
-        return hash_bytes(bytes(self._record) + b"\0\0" + odd)
+        return _fingerprint(self._record, self.odd)
 
     @property
     def settled(self) -> bool:
@@ -59,6 +66,13 @@ class Scan:
     def total_size(self) -> int:
         """The bytes of every file found."""
         return sum(found.signature[2] for found in self.files.values())
+
+
+def _fingerprint(record: bytes | bytearray, odd: list[str]) -> str:
+    from cairn.objects.hashing import hash_bytes
+
+    joined = "\0".join(sorted(odd)).encode("utf-8", "surrogateescape")
+    return hash_bytes(bytes(record) + b"\0\0" + joined)
 
 
 def found_of(st: os.stat_result, is_symlink: bool) -> Found:
@@ -74,7 +88,7 @@ def found_of(st: os.stat_result, is_symlink: bool) -> Found:
 
 
 _new_found = tuple.__new__
-_ROW = struct.Struct("<QqqIB")
+_ROW = ROW
 
 
 def scan_folder(folder: Path) -> Scan:
@@ -83,8 +97,62 @@ def scan_folder(folder: Path) -> Scan:
     if _fastscan is None:
         return _scan_in_python(folder)
     observed = time.time_ns()
-    files, record, odd, newest = _fastscan.scan(folder, Found)
-    return Scan(files, odd, observed, newest, record)
+    files, record, odd, newest, offsets = _fastscan.scan(folder, Found)
+    return Scan(files, odd, observed, newest, record, offsets)
+
+
+class Rows(NamedTuple):
+    """A folder's listing as the fingerprint record alone (no object per file): what
+    :func:`scan_rows` gives for comparing with a listing remembered in the state index."""
+
+    record: bytes
+    offsets: bytes  # where each row starts in ``record``, uint32 little-endian
+    odd: list[str]
+    observed_at_ns: int
+    newest_mtime_ns: int
+
+    @property
+    def settled(self) -> bool:
+        """Whether no file was modified within the racy window before the scan."""
+        from cairn.data.state import RACY_NS
+
+        return self.newest_mtime_ns < self.observed_at_ns - RACY_NS
+
+    def fingerprint(self) -> str:
+        """As :meth:`Scan.fingerprint`."""
+        return _fingerprint(self.record, self.odd)
+
+    def to_scan(self) -> Scan:
+        """The same listing as a :class:`Scan` (one :class:`Found` per file)."""
+        files: dict[str, Found] = {}
+        record, unpack, new = self.record, _ROW.unpack_from, _new_found
+        for start in array_of(self.offsets):
+            cut = record.index(b"\0", start)
+            ino, mtime, size, mode, linked = unpack(record, cut + 1)
+            rel = os.fsdecode(record[start:cut])
+            files[rel] = new(Found, ((ino, mtime, size), mode & 0o100 != 0, linked != 0))
+        return Scan(files, list(self.odd), self.observed_at_ns, self.newest_mtime_ns, record)
+
+
+def _offsets_of(record: bytes, count: int) -> bytes:
+    """Where each of the ``count`` rows of ``record`` starts (read from the front)."""
+    offsets = array("I")
+    start = 0
+    for _ in range(count):
+        offsets.append(start)
+        start = record.index(b"\0", start) + 1 + _ROW.size
+    if sys.byteorder != "little":  # pragma: no cover - big-endian machines
+        offsets.byteswap()
+    return offsets.tobytes()
+
+
+def scan_rows(folder: Path) -> Rows:
+    """Like :func:`scan_folder`, but only the record and where its rows start."""
+    observed = time.time_ns()
+    if _fastscan is None:
+        return _scan_in_python(folder).rows()
+    _, record, odd, newest, offsets = _fastscan.scan(folder, None)
+    return Rows(record, offsets, odd, observed, newest)
 
 
 def _scan_in_python(folder: Path) -> Scan:
