@@ -515,3 +515,65 @@ class RegisteredModel:
     aliases: dict[str, int] = field(default_factory=dict)
     latest_versions: list[ModelVersion] = field(default_factory=list)
     user_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A monitor watching a registered model: ``spec`` is its validated definition as JSON
+    (see :class:`cairn.monitoring.spec.MonitorSpec`); ``reference_digest`` names the stored
+    reference summary it compares windows against."""
+
+    name: str
+    model: str
+    spec: dict[str, Any]
+    reference_digest: str | None
+    creator: str
+    creation_time: int
+    last_updated_time: int
+    records: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRecord:
+    """Where one ingested prediction sits: its sequence number in the monitor, its request
+    id (None when it came without one), when it was predicted and its ground truth (JSON
+    text, None until it arrives)."""
+
+    seq: int
+    request_id: str | None
+    time: int
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorWindow:
+    """One computed window: the records ``first_seq..last_seq`` predicted between
+    ``start_time`` and ``end_time`` (ms), and what was measured on them (``results``, the JSON
+    shape of :mod:`cairn.monitoring.results`)."""
+
+    monitor: str
+    window_id: int
+    start_time: int
+    end_time: int
+    first_seq: int
+    last_seq: int
+    rows: int
+    labelled_rows: int
+    model_version: int | None
+    results: dict[str, Any]
+    computed_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorAlert:
+    """A rule that fired on a window, and what its actions did (each action a dict with
+    ``kind``, ``target``, ``status`` ("ok", "failed", "pending") and ``detail``)."""
+
+    alert_id: int
+    monitor: str
+    rule: str
+    window_id: int
+    time: int
+    value: float | None
+    message: str
+    actions: list[dict[str, Any]] = field(default_factory=list)

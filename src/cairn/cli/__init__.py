@@ -33,6 +33,7 @@ COMMANDS = {
     "import-mlflow": "cairn.cli.import_mlflow:import_mlflow",
     "init": "cairn.cli.maintenance:init",
     "models": "cairn.cli.models:models",
+    "monitor": "cairn.cli.monitor:monitor",
     "pipeline": "cairn.cli.pipeline:pipeline",
     "runs": "cairn.cli.runs:runs",
     "schedule": "cairn.cli.schedule:schedule",

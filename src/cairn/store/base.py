@@ -39,6 +39,7 @@ from cairn.entities import (
 from cairn.errors import InvalidInput, NotFound
 from cairn.store import model_validation as mv
 from cairn.store import validation as v
+from cairn.store.monitor_repository import MonitorRepository
 from cairn.store.registry_repository import RegistryRepository
 from cairn.store.schedule_repository import ScheduleRepository
 
@@ -475,6 +476,7 @@ class Store(abc.ABC):
     datasets: DatasetRepository
     schedules: ScheduleRepository
     registry: RegistryRepository
+    monitors: MonitorRepository
 
     @property
     @abc.abstractmethod

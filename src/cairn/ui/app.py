@@ -22,6 +22,7 @@ PAGES = (
     "cairn.ui.pages.datasets",
     "cairn.ui.pages.pipelines",
     "cairn.ui.pages.models",
+    "cairn.ui.pages.monitors",
 )
 
 

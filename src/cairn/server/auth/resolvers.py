@@ -20,6 +20,7 @@ from cairn.server.auth.access import Resource
 from cairn.server.paths import checked_artifact_path
 from cairn.server.v1.artifact_staging import Staging
 from cairn.store.model_validation import validate_model_id
+from cairn.store.monitor_validation import registered_model_of
 from cairn.store.sql.auth import SqlAuthRepository
 from cairn.store.validation import validate_experiment_id, validate_run_id
 
@@ -243,6 +244,51 @@ def upload(name: str) -> Resolver:
             experiment_id = lookups.experiment_of_run(run_id)
             if experiment_id is not None:
                 found.append(("experiment", experiment_id))
+        return found
+
+    return resolve
+
+
+def monitor_model(*names: str) -> Resolver:
+    """The registered models of the monitor model references (``name``, ``name@alias``,
+    ``name/3``) given under ``names``."""
+
+    def resolve(facts: RequestFacts, _lookups: Lookups) -> list[Resource] | None:
+        values = facts.values(names)
+        if not values:
+            return None
+        return [("registered_model", registered_model_of(value)) for value in values]
+
+    return resolve
+
+
+def monitor(*names: str, optional: bool = False) -> Resolver:
+    """The registered models watched by the monitors named under ``names`` (unknown
+    monitors resolve to none)."""
+
+    def resolve(facts: RequestFacts, lookups: Lookups) -> list[Resource] | None:
+        values = facts.values(names)
+        if not _named(values, optional):
+            return None
+        models = (lookups.auth.monitor_model(value) for value in values)
+        return [("registered_model", found) for found in models if found is not None]
+
+    return resolve
+
+
+def monitor_alert(name: str) -> Resolver:
+    """The registered model watched by the monitor of the alert whose id is under ``name``."""
+
+    def resolve(facts: RequestFacts, lookups: Lookups) -> list[Resource] | None:
+        values = facts.values([name])
+        if not values:
+            return None
+        found: list[Resource] = []
+        for value in values:
+            if value.isascii() and value.isdigit():
+                model = lookups.auth.alert_monitor_model(int(value))
+                if model is not None:
+                    found.append(("registered_model", model))
         return found
 
     return resolve

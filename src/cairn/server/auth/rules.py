@@ -18,6 +18,9 @@ from cairn.server.auth.resolvers import (
     experiment_named,
     logged_model,
     mlflow_artifact_path,
+    monitor,
+    monitor_alert,
+    monitor_model,
     registered_model,
     run,
     token_owner,
@@ -53,6 +56,7 @@ UPLOAD = upload("upload_id")
 LOGGED_MODEL = logged_model("model_id")
 PROXIED = mlflow_artifact_path("artifact_path")
 SELF = user("username")
+MONITOR = monitor("name")
 # Either resource, as the account API names them; the route demands exactly one.
 GRANTED = (
     experiment("experiment_id", optional=True),
@@ -154,6 +158,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/tags"): edit(MODEL),
     ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/tags/delete"): edit(MODEL),
     ("POST", f"{NATIVE}/registered-models/{{name}}/versions/{{version}}/stage"): edit(MODEL),
+    # native API: monitors follow the registered model they watch (listings narrowed to
+    # the models the caller may read; the model of a new monitor is in the query string)
+    ("GET", f"{NATIVE}/monitors"): SIGNED_IN,
+    ("POST", f"{NATIVE}/monitors"): edit(monitor_model("model")),
+    ("GET", f"{NATIVE}/monitors/{{name}}"): read(MONITOR),
+    ("PATCH", f"{NATIVE}/monitors/{{name}}"): edit(MONITOR),
+    ("DELETE", f"{NATIVE}/monitors/{{name}}"): manage(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/reference"): read(MONITOR),
+    ("POST", f"{NATIVE}/monitors/{{name}}/records"): edit(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/chunks"): read(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/records"): read(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/record-bounds"): read(MONITOR),
+    ("POST", f"{NATIVE}/monitors/{{name}}/labels"): edit(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/unmatched-labels"): read(MONITOR),
+    ("POST", f"{NATIVE}/monitors/{{name}}/windows"): edit(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/windows"): read(MONITOR),
+    ("GET", f"{NATIVE}/monitors/{{name}}/windows/{{window_id}}"): read(MONITOR),
+    ("PATCH", f"{NATIVE}/monitors/{{name}}/windows/{{window_id}}"): edit(MONITOR),
+    ("POST", f"{NATIVE}/monitors/{{name}}/alerts"): edit(MONITOR),
+    ("GET", f"{NATIVE}/monitor-alerts"): read(monitor("name", optional=True)),
+    ("PATCH", f"{NATIVE}/monitor-alerts/{{alert_id}}"): edit(monitor_alert("alert_id")),
+    ("GET", f"{NATIVE}/monitors/{{name}}/state/{{key:path}}"): read(MONITOR),
+    ("PUT", f"{NATIVE}/monitors/{{name}}/state/{{key:path}}"): edit(MONITOR),
     # MLflow's model registry API (names in the body or the query)
     ("POST", f"{MLFLOW}/registered-models/create"): Rule(creates=created_registered_model),
     ("GET", f"{MLFLOW}/registered-models/get"): read(MODEL),
@@ -281,6 +308,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/models"): SIGNED_IN,
     ("GET", "/models/{name}"): SIGNED_IN,
     ("GET", "/models/{name}/versions/{version}"): SIGNED_IN,
+    # monitoring pages: 404 for a monitor of a model the user may not read; creating one
+    # needs EDIT on its model (cairn.ui.pages.monitors)
+    ("GET", "/monitors"): SIGNED_IN,
+    ("GET", "/monitors/new"): SIGNED_IN,
+    ("POST", "/monitors/new"): SIGNED_IN,
+    ("GET", "/monitors/{name}"): SIGNED_IN,
+    ("GET", "/monitors/{name}/windows/{window_id}"): SIGNED_IN,
     # the account API (served only with --auth)
     ("GET", f"{NATIVE}/auth/whoami"): SIGNED_IN,
     ("GET", f"{NATIVE}/auth/users"): ADMIN,

@@ -11,6 +11,7 @@ from cairn.server.v1 import (
     datasets,
     experiments,
     logged_models,
+    monitors,
     registry,
     run_io,
     runs,
@@ -28,6 +29,7 @@ router.include_router(datasets.router)
 router.include_router(logged_models.router)
 router.include_router(schedules.router)
 router.include_router(registry.router)
+router.include_router(monitors.router)
 
 
 @router.get("/store", response_model=s.StoreInfo, tags=["store"])

@@ -38,6 +38,7 @@ from cairn.store.base import (
 from cairn.store.rest import transport, wire
 from cairn.store.rest.datasets import RestDatasetRepository
 from cairn.store.rest.logged_models import RestLoggedModelRepository
+from cairn.store.rest.monitors import RestMonitorRepository
 from cairn.store.rest.registry import RestRegistryRepository
 from cairn.store.rest.run_io import RestRunIORepository
 from cairn.store.rest.schedules import RestScheduleRepository
@@ -283,6 +284,7 @@ class RestStore(Store):
         self.datasets = RestDatasetRepository(api)
         self.schedules = RestScheduleRepository(api)
         self.registry = RestRegistryRepository(api)
+        self.monitors = RestMonitorRepository(api)
         self._api = api
         self._artifact_root: str | None = None
 

@@ -516,3 +516,22 @@ class SqlAuthRepository:
                 )
             ).scalar()
         return None if found is None else str(found)
+
+    def monitor_model(self, name: str) -> str | None:
+        """The registered model a monitor watches, or None for an unknown monitor."""
+        with read_connection(self._engine) as conn:
+            found = conn.execute(
+                sa.select(t.monitors.c.registered_model).where(t.monitors.c.name == name)
+            ).scalar()
+        return None if found is None else str(found)
+
+    def alert_monitor_model(self, alert_id: int) -> str | None:
+        """The registered model watched by the monitor of an alert, or None."""
+        query = (
+            sa.select(t.monitors.c.registered_model)
+            .join(t.monitor_alerts, t.monitor_alerts.c.monitor_id == t.monitors.c.monitor_id)
+            .where(t.monitor_alerts.c.alert_id == alert_id)
+        )
+        with read_connection(self._engine) as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else str(found)

@@ -525,3 +525,140 @@ model_aliases = Table(
     Column("version", BigInteger, nullable=False),
     **MYSQL,
 )
+
+# Model monitoring (cairn.monitoring): a monitor keeps its spec (JSON), its reference summary
+# (a blob of its own format) and the last sequence number it handed out (``last_seq``, bumped
+# in the transaction that appends records). Everything else cascades from it.
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("monitor_id", RowId, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("model", String(512), nullable=False),
+    Column("registered_model", String(256), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("reference", ChunkBlob, nullable=False),
+    Column("reference_digest", String(64), nullable=False),
+    Column("creator", String(256), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Index("ix_monitors_registered_model", "registered_model"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+
+def _monitor_id() -> Column:
+    return Column(
+        "monitor_id",
+        RowId,
+        ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+# One Parquet blob per ingestion call, holding records first_seq..last_seq.
+monitor_chunks = Table(
+    "monitor_chunks",
+    metadata,
+    Column("chunk_id", RowId, primary_key=True, autoincrement=True),
+    _monitor_id(),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("data", ChunkBlob, nullable=False),
+    Column("model_version", BigInteger, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    Index("ix_monitor_chunks_monitor_id_first_seq", "monitor_id", "first_seq"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+# One narrow row per prediction; ``label`` is the ground truth as JSON text once it arrives.
+monitor_records = Table(
+    "monitor_records",
+    metadata,
+    Column(
+        "monitor_id",
+        RowId,
+        ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("request_id", String(128), nullable=True),
+    Column("time", BigInteger, nullable=False),
+    Column("chunk_id", RowId, nullable=False),
+    Column("label", Text, nullable=True),
+    Column("label_time", BigInteger, nullable=True),
+    UniqueConstraint("monitor_id", "request_id"),
+    Index("ix_monitor_records_monitor_id_time", "monitor_id", "time"),
+    **MYSQL,
+)
+
+# Labels whose request id no record has yet; attached when that prediction arrives.
+monitor_unmatched_labels = Table(
+    "monitor_unmatched_labels",
+    metadata,
+    Column(
+        "monitor_id",
+        RowId,
+        ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("request_id", String(128), primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    **MYSQL,
+)
+
+monitor_windows = Table(
+    "monitor_windows",
+    metadata,
+    Column(
+        "monitor_id",
+        RowId,
+        ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("window_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger, nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("labelled_count", BigInteger, nullable=False),
+    Column("model_version", BigInteger, nullable=True),
+    Column("results", Text, nullable=False),
+    Column("computed_time", BigInteger, nullable=False),
+    **MYSQL,
+)
+
+monitor_alerts = Table(
+    "monitor_alerts",
+    metadata,
+    Column("alert_id", RowId, primary_key=True, autoincrement=True),
+    _monitor_id(),
+    Column("rule", String(1000), nullable=False),
+    Column("window_id", BigInteger, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("value", Double, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("actions", Text, nullable=False),
+    Index("ix_monitor_alerts_monitor_id_alert_id", "monitor_id", "alert_id"),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
+monitor_state = Table(
+    "monitor_state",
+    metadata,
+    Column(
+        "monitor_id",
+        RowId,
+        ForeignKey("monitors.monitor_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(256), primary_key=True),
+    Column("value", Text, nullable=False),
+    **MYSQL,
+)

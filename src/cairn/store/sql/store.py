@@ -19,6 +19,7 @@ from cairn.store.sql.engine import create_engine, run_write
 from cairn.store.sql.experiments import SqlExperimentRepository
 from cairn.store.sql.logged_models import SqlLoggedModelRepository
 from cairn.store.sql.migrate import upgrade
+from cairn.store.sql.monitors import SqlMonitorRepository
 from cairn.store.sql.registry import SqlRegistryRepository
 from cairn.store.sql.run_io import SqlRunIORepository
 from cairn.store.sql.runs import SqlRunRepository
@@ -65,6 +66,7 @@ class SqlStore(Store):
         self.datasets = SqlDatasetRepository(self._engine)
         self.schedules = SqlScheduleRepository(self._engine, self.actor)
         self.registry = SqlRegistryRepository(self._engine, self.actor)
+        self.monitors = SqlMonitorRepository(self._engine, self.actor)
         self.auth = SqlAuthRepository(self._engine, self.actor)
         self._ensure_default_experiment()
 
