@@ -212,6 +212,12 @@ class CuttingRelay:
                 if limited and moved + len(block) > self.limit:
                     dst.sendall(block[: self.limit - moved])
                     self.cuts += 1
+                    if not self.upstream:
+                        # A download ends early but cleanly: a reset would also discard what
+                        # the client has not read yet, so how far it got would hang on timing.
+                        dst.shutdown(socket.SHUT_WR)
+                        src.close()
+                        return
                     for sock in pair:  # a reset, as when a link or a proxy drops
                         sock.setsockopt(
                             socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)

@@ -26,9 +26,11 @@ __all__ = ["CliState", "LazyGroup", "SuggestingGroup", "cli", "get_client", "mai
 # name -> "module:attribute"; a capability adds its command group with one line here.
 COMMANDS = {
     "artifacts": "cairn.cli.artifacts:artifacts",
+    "audit": "cairn.cli.audit:audit",
     "data": "cairn.cli.data:data",
     "db": "cairn.cli.maintenance:db",
     "experiments": "cairn.cli.experiments:experiments",
+    "gate": "cairn.cli.gate:gate",
     "gc": "cairn.cli.maintenance:gc",
     "import-mlflow": "cairn.cli.import_mlflow:import_mlflow",
     "init": "cairn.cli.maintenance:init",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from cairn.entities import (
     RunTag,
     ViewType,
 )
-from cairn.errors import InvalidInput, NotFound
+from cairn.errors import InvalidInput, InvalidState, NotFound
 from cairn.store import model_validation as mv
 from cairn.store import validation as v
 from cairn.store.monitor_repository import MonitorRepository
@@ -45,6 +45,7 @@ from cairn.store.schedule_repository import ScheduleRepository
 
 if TYPE_CHECKING:
     from cairn.artifacts.base import Artifacts
+    from cairn.store.sql.audit_verify import ChainReport, FullEvent
 
 acting_as: ContextVar[str | None] = ContextVar("cairn_acting_as", default=None)
 """Whom the writes of this context are for: the server sets it to the authenticated user of
@@ -460,6 +461,39 @@ class AuditRepository(abc.ABC):
     @abc.abstractmethod
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash of the chain."""
+
+    # The full re-reads below need the database itself (cairn.audit uses them); a store
+    # without it (the REST store) says so.
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute every hash of the chain and compare the run rows with it."""
+        raise InvalidState("audit verification reads the database: run it on the server's store")
+
+    def export_events(self) -> Iterator[FullEvent]:
+        """Every event in order with its full payload text (metric batches rebuilt)."""
+        raise InvalidState("audit export reads the database: run it on the server's store")
+
+    def add_signature(
+        self, seq: int, hash: str, public_key: str, signature: str, actor: str
+    ) -> None:
+        """Store a signature of the chain head ``(seq, hash)``."""
+        raise InvalidState("audit signatures are stored with the database: sign on the server")
+
+    def signatures(self) -> list[HeadSignature]:
+        """Stored head signatures, newest first."""
+        raise InvalidState("audit signatures are stored with the database: verify on the server")
+
+
+@dataclass(frozen=True, slots=True)
+class HeadSignature:
+    """An Ed25519 signature (hex) of the chain head ``(seq, hash)`` by ``public_key`` (hex)."""
+
+    seq: int
+    hash: str
+    public_key: str
+    signature: str
+    time: int
+    actor: str
 
 
 class Store(abc.ABC):

@@ -13,16 +13,20 @@ JSON's ``NaN`` token, as Python writes it).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import blake3
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cairn.entities import AuditEvent
-from cairn.store.base import AuditRepository, acting_as, now_ms
+from cairn.store.base import AuditRepository, HeadSignature, acting_as, now_ms
 from cairn.store.sql import schema as t
-from cairn.store.sql.engine import Hot, insert_statement
+from cairn.store.sql.engine import Hot, insert_statement, run_write
+
+if TYPE_CHECKING:
+    from cairn.store.sql.audit_verify import ChainReport, FullEvent
 
 _SELECT_HEAD = Hot(
     sa.select(t.audit_head.c.seq, t.audit_head.c.hash)
@@ -119,3 +123,38 @@ class SqlAuditRepository(AuditRepository):
                 sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
             ).one()
         return int(row.seq), str(row.hash)
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute every hash of the chain and compare the run rows with it."""
+        from cairn.store.sql.audit_verify import verify_chain
+
+        return verify_chain(self._engine)
+
+    def export_events(self) -> Iterator[FullEvent]:
+        """Every event in order with its full payload text (metric batches rebuilt)."""
+        from cairn.store.sql.audit_verify import iter_full_events
+
+        return iter_full_events(self._engine)
+
+    def add_signature(
+        self, seq: int, hash: str, public_key: str, signature: str, actor: str
+    ) -> None:
+        """Store a signature of the chain head ``(seq, hash)``, and record it in the trail."""
+        row = {"seq": seq, "hash": hash, "public_key": public_key, "signature": signature}
+
+        def add(conn: Connection) -> None:
+            who = acting_as.get() or actor
+            conn.execute(t.audit_signatures.insert().values(**row, time=now_ms(), actor=who))
+            payload = {"seq": seq, "hash": hash, "public_key": public_key}
+            append_event(conn, who, "audit.sign", "audit:head", payload)
+
+        run_write(self._engine, add)
+
+    def signatures(self) -> list[HeadSignature]:
+        """Stored head signatures, newest first."""
+        c = t.audit_signatures.c
+        query = sa.select(c.seq, c.hash, c.public_key, c.signature, c.time, c.actor).order_by(
+            c.signature_id.desc()
+        )
+        with self._engine.connect() as conn:
+            return [HeadSignature(*row) for row in conn.execute(query)]

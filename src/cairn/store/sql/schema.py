@@ -199,6 +199,22 @@ audit_head = Table(
     **MYSQL,
 )
 
+# Ed25519 signatures of the chain's head (``cairn audit sign``): whoever holds the private key
+# vouches that the chain up to ``seq`` ended in ``hash``.
+audit_signatures = Table(
+    "audit_signatures",
+    metadata,
+    Column("signature_id", RowId, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("actor", String(256), nullable=False),
+    sqlite_autoincrement=True,
+    **MYSQL,
+)
+
 # How far each client spool file has been shipped; updated in the same transaction as the
 # records it covers, so that replaying a spool never stores a record twice.
 spool_progress = Table(
