@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import operator
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cairn.comparisons import COMPARISONS
 from cairn.errors import NotFound
 
 if TYPE_CHECKING:
@@ -19,14 +19,6 @@ __all__ = ["GROUP_TAG", "PARENT_TAG", "SEED_TAG", "GateReport", "GateResult", "e
 PARENT_TAG = "cairn.parentRunId"
 GROUP_TAG = "cairn.gate.group"
 SEED_TAG = "cairn.seed.python"
-_COMPARE = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "<": operator.lt,
-    ">": operator.gt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +96,7 @@ def _threshold(index: int, rule: Rule, run: Run, store: Store) -> list[GateResul
         if value is None:
             found.append(GateResult(**base, verdict="fail", message=_missing(run, key)))
             continue
-        ok = _COMPARE[rule.op](value, rule.value)
+        ok = COMPARISONS[rule.op](value, rule.value)
         word = "meets" if ok else "fails"
         message = f"{key} = {value:g} {word} {rule.op} {rule.value:g}"
         found.append(GateResult(**base, verdict=_verdict(ok), message=message, value=value))
@@ -191,7 +183,7 @@ def _seeds(index: int, rule: Rule, run: Run, store: Store) -> list[GateResult]:
             found.append(GateResult(**base, verdict="fail", message=message, n=n))
             continue
         std = statistics.stdev(values)
-        ok = _COMPARE[rule.op](std, rule.value)
+        ok = COMPARISONS[rule.op](std, rule.value)
         message = f"std of {key} over {n} seeds = {std:.4g} (mean {statistics.fmean(values):.4g})"
         message += f" {'meets' if ok else 'fails'} {rule.op} {rule.value:g}"
         found.append(

@@ -35,12 +35,12 @@ again only after a window where it did not hold (``for`` defaults to 1).
 from __future__ import annotations
 
 import math
-import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cairn.comparisons import COMPARISONS
 from cairn.entities import MonitorWindow
 from cairn.errors import InvalidInput, did_you_mean
 from cairn.monitoring.results import CLASSIFICATION_METRICS, REGRESSION_METRICS
@@ -62,14 +62,6 @@ _PLAIN |= {"duplicate_share", "rows", "labelled_rows"}
 #: Every metric name a rule may use (aliases included).
 METRICS = tuple(sorted({*QUALITY, *ALIASES, *_PLAIN, *(f"{m}(col)" for m in _COLUMN_METRICS)}))
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-}
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _HEAD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*?)\s*\))?\s*(.*)$", re.S)
 _COMPARE = re.compile(rf"(<=|>=|==|!=|<|>)\s*({_NUMBER})\s*(.*)$", re.S)
@@ -230,7 +222,7 @@ def holds(
     value = metric_value(window.results, rule.metric, rule.column)
     reference = reference_quality or window.results.get("reference_quality")
     limit = _limit(rule, reference)
-    return value is not None and limit is not None and _OPS[rule.op](value, limit)
+    return value is not None and limit is not None and COMPARISONS[rule.op](value, limit)
 
 
 def streak(

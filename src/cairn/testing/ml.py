@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from typing import TYPE_CHECKING, Any
 
+from cairn.comparisons import COMPARISONS
 from cairn.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cairn.entities import Run
 
 __all__ = ["assert_metric"]
-
-_COMPARE = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "<": operator.lt,
-    ">": operator.gt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 def assert_metric(run_or_value: Run | str | float, name: str, op: str, threshold: float) -> float:
@@ -36,12 +27,12 @@ def assert_metric(run_or_value: Run | str | float, name: str, op: str, threshold
     ``run_or_value`` is a :class:`cairn.entities.Run`, a run id (read from the current
     tracking store) or the value itself. Returns the value checked.
     """
-    if op not in _COMPARE:
-        raise InvalidInput(f"op must be one of {', '.join(_COMPARE)}, got {op!r}")
+    if op not in COMPARISONS:
+        raise InvalidInput(f"op must be one of {', '.join(COMPARISONS)}, got {op!r}")
     value, where = _value(run_or_value, name)
     if isinstance(value, float) and math.isnan(value):
         raise AssertionError(f"{name}{where} is NaN, expected {op} {threshold:g}")
-    if not _COMPARE[op](value, threshold):
+    if not COMPARISONS[op](value, threshold):
         gap = value - threshold
         raise AssertionError(
             f"{name}{where} = {value:g}, expected {op} {threshold:g} (difference {gap:+.4g})"
