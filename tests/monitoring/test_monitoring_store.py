@@ -206,6 +206,12 @@ def test_windows_alerts_and_state(mon, store):
     ]
 
 
+def _window(repo, **overrides):
+    """add_window of one record with ``overrides`` of the valid defaults."""
+    fields = dict(start_time=0, end_time=1, first_seq=1, last_seq=1, rows=1, labelled_rows=0)
+    return repo.add_window("churn-mon", model_version=None, results={}, **{**fields, **overrides})
+
+
 BAD_CALLS = [
     (lambda m: m.create_monitor("bad/name", "churn", SPEC, REF, REF_DIGEST), "monitor name"),
     (lambda m: m.create_monitor("n", "ch@@x", SPEC, REF, REF_DIGEST), "alias"),
@@ -230,48 +236,9 @@ BAD_CALLS = [
     (lambda m: m.put_labels("churn-mon", [("a",)], 5), "pair"),
     (lambda m: m.put_labels("churn-mon", [("a", "1")], -5), "label time"),
     (lambda m: m.unmatched_labels("churn-mon", end_time="x"), "end time"),
-    (
-        lambda m: m.add_window(
-            "churn-mon",
-            start_time=5,
-            end_time=1,
-            first_seq=1,
-            last_seq=1,
-            rows=1,
-            labelled_rows=0,
-            model_version=None,
-            results={},
-        ),  # fmt: skip
-        "end time 1 is before its start time 5",
-    ),
-    (
-        lambda m: m.add_window(
-            "churn-mon",
-            start_time=0,
-            end_time=1,
-            first_seq=1,
-            last_seq=1,
-            rows=1,
-            labelled_rows=2,
-            model_version=None,
-            results={},
-        ),  # fmt: skip
-        "labelled_rows 2 is more than its rows 1",
-    ),
-    (
-        lambda m: m.add_window(
-            "churn-mon",
-            start_time=0,
-            end_time=1,
-            first_seq=0,
-            last_seq=1,
-            rows=1,
-            labelled_rows=0,
-            model_version=None,
-            results={},
-        ),  # fmt: skip
-        "first_seq",
-    ),
+    (lambda m: _window(m, start_time=5), "end time 1 is before its start time 5"),
+    (lambda m: _window(m, labelled_rows=2), "labelled_rows 2 is more than its rows 1"),
+    (lambda m: _window(m, first_seq=0), "first_seq"),
     (lambda m: m.update_window("churn-mon", 0, labelled_rows=0, results={}), "window id"),
     (lambda m: m.update_window("churn-mon", 1, labelled_rows=9, results={}), "more than"),
     (lambda m: m.list_windows("churn-mon", limit=0), "limit"),
