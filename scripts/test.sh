@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 stamp=.venv/.cairn-dev-install
-want="$(cat pyproject.toml src/cairn/data/_fastscan.c | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml src/cairn/data/_fastscan.c src/cairn/objects/_faststore.c src/cairn/objects/_blake3_portable.h | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
     echo "test.sh: pip install -e '.[dev]'"
     # The grep drops pip's notes about absent local index folders; pipefail keeps pip's status.

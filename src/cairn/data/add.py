@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.data import gitignore
 from cairn.data import pointer as pointer_file_io
 from cairn.data.add_targets import Target, check_targets, refuse_odd_contents
-from cairn.data.add_tree import Stored, store_by_tree
+from cairn.data.add_tree import Stored, store_by_tree, store_paths
 from cairn.data.materialize import Materializer, link_setting
 from cairn.data.pointer import Pointer, pointer_path_for
 from cairn.data.progress import QUIET, Reporter
@@ -237,29 +237,21 @@ def _store_folder(
             work.append((rel, None))
     nbytes = sum(scan.files[rel].signature[2] for rel, _ in work)
     base = str(target.path)
-
-    def store(item: tuple[str, str | None]) -> tuple[str, bool, Signature | None]:
-        rel, oid = item
-        size = scan.files[rel].signature[2]
-        got, written = cache.store_file(f"{base}/{rel}", oid, durable=False)
-        advance(size, 1)
-        # Small objects are checked while they are copied out anyway; big ones are
-        # remembered as checked so that checkout can copy them in the kernel.
-        big = written and size >= THREADED_FROM
-        cache_sig = signature(os.stat(cache.path_of(got))) if big else None
-        return got, written, cache_sig
-
+    items = [(f"{base}/{rel}", oid, scan.files[rel].signature[2]) for rel, oid in work]
     with reporter.track(f"adding {target.rel}", len(work), nbytes) as advance:
-        results = workspace.map(store, work)
+        results = store_paths(workspace, items, advance)
     stored = stored_bytes = 0
-    verified = []
-    for (rel, _), (oid, written, cache_sig) in zip(work, results, strict=True):
+    verified: list[tuple[str, Signature]] = []
+    for (rel, _), (oid, written) in zip(work, results, strict=True):
         oids[rel] = oid
         if written:
+            size = scan.files[rel].signature[2]
             stored += 1
-            stored_bytes += scan.files[rel].signature[2]
-        if cache_sig is not None:
-            verified.append((oid, cache_sig))
+            stored_bytes += size
+            # Small objects are checked while they are copied out anyway; big ones are
+            # remembered as checked so that checkout can copy them in the kernel.
+            if size >= THREADED_FROM:
+                verified.append((oid, signature(os.stat(cache.path_of(oid)))))
     files = scan.files
     manifest = _manifest_of(scan, oids, previous)
     manifest_oid = cache.add_bytes(manifest.to_bytes())

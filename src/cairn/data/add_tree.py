@@ -21,12 +21,14 @@ from cairn.data.tree import OID_BYTES, Row, Tree, diff, spliced
 from cairn.objects.hashing import THREADED_FROM
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from cairn.data.walk import Rows
     from cairn.data.workspace import Workspace
 
 MAX_ROWS = 2048  # more changed rows than this go the general way
+BATCH = 512  # files stored per call of ObjectDB.store_files (the progress bar moves between)
 _HEAD = b'{"format": "cairn.manifest/1", "files": [\n'
 
 
@@ -68,6 +70,28 @@ def patch_manifest(data: bytes, changes: list[tuple[bytes, bytes]]) -> bytes | N
     return bytes(out)
 
 
+def store_paths(
+    workspace: Workspace,
+    items: list[tuple[str, str | None, int]],
+    advance: Callable[[int, int], None],
+) -> list[tuple[str, bool]]:
+    """Store each ``(path, oid when known, size)`` in the cache (no fsync: the caller syncs),
+    in batches of ``BATCH`` files so that the progress bar moves; ``(oid, written)`` each."""
+    results: list[tuple[str, bool]] = []
+    jobs = workspace.jobs()
+    for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        oids = [oid for _, oid, _ in batch]
+        results += workspace.cache.store_files(
+            [path for path, _, _ in batch],
+            None if not any(oids) else oids,
+            durable=False,
+            jobs=jobs,
+        )
+        advance(sum(size for *_, size in batch), len(batch))
+    return results
+
+
 def store_by_tree(
     workspace: Workspace,
     folder: Path,
@@ -97,15 +121,12 @@ def store_by_tree(
         changed.append((row, known[1] if ok and known is not None else None))
     nbytes = sum(row.size for row, _ in changed)
     base = str(folder)
-
-    def store(item: tuple[Row, str | None]) -> tuple[str, bool]:
-        row, oid = item
-        got = cache.store_file(f"{base}/{row.path}", oid, durable=False)
-        advance(row.size, 1)
-        return got
-
     with reporter.track(f"adding {rel}", len(changed), nbytes) as advance:
-        results = workspace.map(store, changed)
+        results = store_paths(
+            workspace,
+            [(f"{base}/{row.path}", oid, row.size) for row, oid in changed],
+            advance,
+        )
     oids = {row.path: oid for (row, _), (oid, _) in zip(changed, results, strict=True)}
     lines = []
     size = tree.size

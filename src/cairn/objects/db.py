@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -20,6 +20,11 @@ from cairn.errors import CorruptObject, ObjectMissing
 from cairn.objects.digest import all_hex, check_oid
 from cairn.objects.hashing import THREADED_FROM, Hasher, hash_bytes, hash_file
 from cairn.objects.linking import copy_and_hash, copy_file
+
+try:  # the per-file loop of store_files in C (optional: see setup.py)
+    import cairn.objects._faststore as _faststore
+except ImportError:  # pragma: no cover - only where the extension was not compiled
+    _faststore = None
 
 READ_ONLY = 0o444
 # Up to this many objects written without fsync, sync() fsyncs each; above, the filesystem.
@@ -330,6 +335,85 @@ class ObjectDB:
         if not durable:
             self._unsynced.append(final)
         return oid, True
+
+    def store_files(
+        self,
+        paths: Sequence[str | Path],
+        oids: Sequence[str | None] | None = None,
+        *,
+        durable: bool = True,
+        jobs: int = 1,
+    ) -> list[tuple[str, bool]]:
+        """:meth:`store_file` of each of ``paths`` (trusting ``oids[i]`` when not None), in
+        ``jobs`` threads; the results in order.
+
+        Files smaller than ``THREADED_FROM`` go through the C loop of
+        ``cairn.objects._faststore`` where it was compiled, the others (and all of them
+        without it) through :meth:`store_file`. On an error the files before it are stored
+        and the error is raised as :meth:`store_file` would raise it.
+        """
+        texts = [os.fspath(path) for path in paths]
+        expected = None if oids is None else list(oids)
+        for oid in expected or ():
+            if oid is not None:
+                check_oid(oid)
+        results: list[tuple[str, bool] | None] = [None] * len(texts)
+        rest = list(range(len(texts)))
+        error: OSError | None = None
+        if _faststore is not None and texts:
+            self.root.mkdir(parents=True, exist_ok=True)
+            token = f"{self._token}{next(self._counter)}-"
+            made = bytearray(256)  # the prefix folders known to exist, as in self._made
+            for name in self._made:
+                if len(name) == 2 and all_hex(name):
+                    made[int(name, 16)] = 1
+            done = _faststore.store_files(
+                self._root_text, token, texts, expected, jobs, THREADED_FROM - 1, made
+            )
+            self._made.update(f"{i:02x}" for i in range(256) if made[i])
+            rest = []
+            finals = []
+            for index, (oid, flag, extra) in enumerate(done):
+                if oid is not None:
+                    results[index] = (oid, flag)
+                    if flag:
+                        finals.append(f"{self._root_text}/{oid[:2]}/{oid[2:]}")
+                elif not isinstance(flag, bool):  # (None, errno, path): it failed
+                    error = error or OSError(flag, os.strerror(flag), extra)
+                elif flag and error is None:  # not for the C loop: too big or not regular
+                    rest.append(index)
+            self._written(finals, durable)
+        oid_of = (lambda i: None) if expected is None else expected.__getitem__
+        stored = _in_threads(
+            lambda i: self.store_file(texts[i], oid_of(i), durable=durable), rest, jobs
+        )
+        for index, result in zip(rest, stored, strict=True):
+            results[index] = result
+        if error is not None:
+            raise error
+        return results  # type: ignore[return-value]  # (every slot is filled by now)
+
+    def _written(self, finals: list[str], durable: bool) -> None:
+        """Note the objects the C loop wrote (no fsync): for :meth:`sync`, or flushed now."""
+        if not durable:
+            self._unsynced += finals
+            return
+        for final in finals:
+            fd = os.open(final, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _in_threads(fn: Callable[[int], tuple[str, bool]], items: list[int], jobs: int) -> list:
+    """``fn`` over ``items`` in order, in up to ``jobs`` threads when there are several."""
+    if jobs < 2 or len(items) < 2:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(jobs, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def _check_stream(hasher: Hasher, expected_oid: str, source: str) -> None:
