@@ -37,6 +37,7 @@ EXPECTED = {
     "log_param",
     "log_params",
     "log_text",
+    "projects",
     "models",
     "onnx",
     "pyfunc",

@@ -54,6 +54,7 @@ _LAZY.update(
         "entities": "cairn.entities",
         "models": "cairn.models",
         "pyfunc": "cairn.pyfunc",
+        "projects": "cairn.projects",
         "registry": "cairn.registry",
         "stage": "cairn.pipelines.python_form",
         "lightgbm": "cairn.lightgbm",

@@ -19,6 +19,8 @@ ENV_TRACKING_URI = "CAIRN_TRACKING_URI"
 ENV_ARTIFACT_ROOT = "CAIRN_ARTIFACT_ROOT"
 ENV_SPOOL_DIR = "CAIRN_SPOOL_DIR"
 CAIRN_DIR = ".cairn"
+# Only config.toml is meant for git: the database, artifacts, cache and spool stay local.
+CAIRN_GITIGNORE = "*\n!.gitignore\n!config.toml\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class Settings:
     artifact_root: str | None
     project_root: Path
     spool_dir: Path
+    embedded: bool = False  # the default store in the project's .cairn/
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -81,8 +84,8 @@ def resolve(tracking_uri: str | None = None, cwd: Path | None = None) -> Setting
     config = project_config(root)
     uri = tracking_uri or os.environ.get(ENV_TRACKING_URI) or config.get("tracking_uri")
     default_dir = root / CAIRN_DIR
-    if not uri:
-        uri = f"sqlite:///{default_dir / 'cairn.db'}"
+    default_uri = f"sqlite:///{default_dir / 'cairn.db'}"
+    uri = uri or default_uri
     if not isinstance(uri, str):
         raise ConfigError(f"tracking_uri must be a string, got {uri!r}")
     artifact_root = os.environ.get(ENV_ARTIFACT_ROOT) or config.get("artifact_root")
@@ -90,4 +93,16 @@ def resolve(tracking_uri: str | None = None, cwd: Path | None = None) -> Setting
         artifact_root = str((root / artifact_root).resolve())
     spool = os.environ.get(ENV_SPOOL_DIR) or config.get("spool_dir")
     spool_dir = Path(spool) if spool else default_dir / "spool"
-    return Settings(_absolute(uri, root), artifact_root, root, spool_dir)
+    uri = _absolute(uri, root)
+    return Settings(uri, artifact_root, root, spool_dir, embedded=uri == default_uri)
+
+
+def ensure_cairn_dir(root: Path) -> Path:
+    """Create ``root/.cairn`` with a ``.gitignore`` keeping all but config.toml out of git, so
+    the store never makes a run's commit look dirty; return the folder."""
+    folder = root / CAIRN_DIR
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(CAIRN_GITIGNORE, encoding="utf-8")
+    return folder

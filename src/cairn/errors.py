@@ -13,6 +13,7 @@ server answers with, and the ``exit_code`` the CLI exits with::
     ├── NotFound (LookupError)      RESOURCE_DOES_NOT_EXIST 404 exit 1
     ├── AlreadyExists               RESOURCE_ALREADY_EXISTS 409 exit 1
     ├── InvalidState                INVALID_STATE          400 exit 1
+    │   └── GateFailed              INVALID_STATE          409 exit 1 (a protected alias's gates fail)
     ├── Unauthenticated             UNAUTHENTICATED        401 exit 1 (no or bad credentials)
     ├── PermissionDenied            PERMISSION_DENIED      403 exit 1
     ├── StoreError                  (the database or a backend failed)
@@ -43,6 +44,7 @@ __all__ = [
     "CorruptObject",
     "DataError",
     "DataLocked",
+    "GateFailed",
     "InvalidFilter",
     "InvalidInput",
     "InvalidKey",
@@ -143,6 +145,12 @@ class InvalidState(CairnError):
 
     code = "INVALID_STATE"
     http_status = 400
+
+
+class GateFailed(InvalidState):
+    """A protected alias would move to a version whose run fails the model's quality gates."""
+
+    http_status = 409
 
 
 class Unauthenticated(CairnError):

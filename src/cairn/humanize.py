@@ -1,6 +1,9 @@
-"""Numbers for people: the one way cairn writes byte counts in the CLI and the web UI."""
+"""Numbers for people: the one way cairn writes byte counts and times in the CLI, the web UI
+and JSON reports."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 
 def format_bytes(size: int) -> str:
@@ -13,3 +16,10 @@ def format_bytes(size: int) -> str:
             return f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{amount:.1f} TiB"
+
+
+def iso_utc(ms: int | None) -> str | None:
+    """Epoch milliseconds as ISO 8601 in UTC (for JSON and people), or None."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")

@@ -173,11 +173,3 @@ def test_signing_is_recorded_and_later_events_keep_it_valid(audited: Store, tmp_
     assert audited.audit.list_events(after_seq=head_seq)[0].action == "audit.sign"
     audited.runs.create_run("0", run_name="later")
     assert run(audited, "verify", "--key", str(public)).exit_code == 0
-
-
-def test_over_a_server_log_works_and_verify_says_where_to_run_it(cairn_server: str) -> None:
-    server = ["--tracking-uri", cairn_server, "audit"]
-    assert CliRunner().invoke(cli, [*server, "log", "--json"]).exit_code == 0
-    result = CliRunner().invoke(cli, [*server, "verify"])
-    assert result.exit_code == 2
-    assert "run it on the server's store" in result.stderr

@@ -21,6 +21,18 @@ def test_migrations_match_schema(sql_store_uri):
     assert diffs == []
 
 
+def test_a_fresh_database_is_stamped_at_head_on_every_backend(sql_store_uri):
+    """The last migration's version stamp is committed too (on MySQL the lock's statement
+    began a transaction that Alembic ran inside), so the next open does not migrate again."""
+    engine = create_engine(sql_store_uri)
+    upgrade(engine)
+    engine.dispose()
+    fresh = create_engine(sql_store_uri)  # a new pool: what another process would see
+    assert current_revision(fresh) == HEAD_REVISION
+    upgrade(fresh)  # a no-op, not "table already exists"
+    fresh.dispose()
+
+
 def test_head_revision_constant_matches_the_scripts():
     from alembic.config import Config
     from alembic.script import ScriptDirectory

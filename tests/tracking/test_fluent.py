@@ -177,3 +177,33 @@ def test_log_figure_and_image():
     client = cairn.CairnClient()
     assert client.read_artifact(run.info.run_id, "plots/line.png").startswith(b"\x89PNG")
     assert client.read_artifact(run.info.run_id, "img/black.png").startswith(b"\x89PNG")
+
+
+def test_seeds_set_before_a_resumed_run_starts_are_recorded_on_it(monkeypatch):
+    """A stage or project run hands its process CAIRN_RUN_ID; a script that seeds first and
+    then starts (resumes) that run still records its seeds."""
+    client = cairn.CairnClient()
+    made = client.create_run(client.create_experiment("resumed"))
+    monkeypatch.setenv("CAIRN_RUN_ID", made.info.run_id)
+    cairn.seed_everything(7)
+    with cairn.start_run() as run:
+        assert run.info.run_id == made.info.run_id
+    tags = cairn.get_run(made.info.run_id).data.tags
+    assert tags["cairn.seed.python"] == "7" and tags["cairn.seed.numpy"] == "7"
+
+
+def test_the_embedded_store_does_not_make_a_clean_commit_look_dirty(project):
+    """The default store lives in .cairn/ inside the repository; it keeps itself out of git,
+    so a run of committed code is recorded as clean (and reproduced without a diff)."""
+    import subprocess
+
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (project / "train.py").write_text("print('hi')\n")
+    subprocess.run([*git, "add", "train.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "code"], check=True)
+    with cairn.start_run() as run:
+        cairn.log_metric("m", 1.0)
+    tags = cairn.get_run(run.info.run_id).data.tags
+    assert tags["cairn.source.git.dirty"] == "false"
+    assert (project / ".cairn" / ".gitignore").read_text() == "*\n!.gitignore\n!config.toml\n"

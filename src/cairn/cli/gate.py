@@ -7,13 +7,9 @@ from typing import TYPE_CHECKING
 import click
 
 from cairn.cli import get_client, output
-from cairn.errors import CairnError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from cairn.gates import GateReport
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 
 @click.command("gate")
@@ -45,21 +41,15 @@ def gate(ctx: click.Context, run_id: str, gates_file: str, as_json: bool) -> Non
     """
     from cairn.gates import evaluate, load_gates
 
-    try:
+    with output.check_exits(ctx):
         spec = load_gates(gates_file)
         report = evaluate(run_id, spec, get_client().store)
-    except (InvalidInput, NotFound) as err:
-        output.error(err.message)
-        ctx.exit(EXIT_BAD_INPUT)
-    except CairnError as err:
-        output.error(err.message)
-        ctx.exit(EXIT_FAILED)
     if as_json:
         output.print_json(report.to_dict())
     else:
         _render(report)
     if not report.passed:
-        ctx.exit(EXIT_FAILED)
+        ctx.exit(output.EXIT_FAILED)
 
 
 def _number(value: float | None) -> str:

@@ -34,24 +34,20 @@ CONFIG_TEMPLATE = """\
 # lock_timeout = 600
 """
 
-# Only config.toml is meant for git: the database, artifacts, cache and spool stay local.
-GITIGNORE = "*\n!.gitignore\n!config.toml\n"
-
 
 @click.command(short_help="Create .cairn/ in the current folder.")
 def init() -> None:
     """Create .cairn/ here: the store, a commented config.toml and a .gitignore."""
-    from cairn.config import CAIRN_DIR
+    from cairn.config import CAIRN_DIR, ensure_cairn_dir
 
     folder = Path.cwd() / CAIRN_DIR
     existed = folder.is_dir()
-    folder.mkdir(exist_ok=True)
-    created = []
-    for name, text in (("config.toml", CONFIG_TEMPLATE), (".gitignore", GITIGNORE)):
-        path = folder / name
-        if not path.exists():
-            path.write_text(text, encoding="utf-8")
-            created.append(name)
+    created = [] if (folder / ".gitignore").exists() else [".gitignore"]
+    ensure_cairn_dir(Path.cwd())
+    config_file = folder / "config.toml"
+    if not config_file.exists():
+        config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        created.insert(0, "config.toml")
     client = get_client()
     verb = "Reinitialised" if existed else "Initialised"
     output.say(f"{verb} cairn in {folder}")

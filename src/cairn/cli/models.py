@@ -25,6 +25,9 @@ class ModelsGroup(LazyGroup):
 
     lazy: ClassVar[dict[str, str]] = {
         "build-docker": "cairn.cli.models_serving:build_docker",
+        "gates": "cairn.cli.models_gates:gates",
+        "protect": "cairn.cli.models_gates:protect",
+        "unprotect": "cairn.cli.models_gates:unprotect",
         "predict": "cairn.cli.models_serving:predict",
         "serve": "cairn.cli.models_serving:serve",
     }
@@ -172,9 +175,22 @@ def versions(name: str, as_json: bool) -> None:
 @click.argument("alias")
 @click.argument("version", required=False)
 @click.option("--delete", is_flag=True, help="Remove ALIAS instead of setting it.")
+@click.option("--force", is_flag=True, help="Move a protected alias past failing gates.")
+@click.option("--reason", help="Why --force is needed (required with it; audited).")
 @json_option
-def alias(name: str, alias: str, version: str | None, delete: bool, as_json: bool) -> None:
-    """Point ALIAS of NAME at VERSION (moving it if set), or remove it with --delete."""
+def alias(
+    name: str,
+    alias: str,
+    version: str | None,
+    delete: bool,
+    force: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Point ALIAS of NAME at VERSION (moving it if set), or remove it with --delete.
+
+    A protected alias (`cairn models protect`) only moves to a version whose run passes the
+    model's gates; --force --reason TEXT overrides and the audit trail records it."""
     registry = _registry()
     if delete:
         if version is not None:
@@ -187,7 +203,11 @@ def alias(name: str, alias: str, version: str | None, delete: bool, as_json: boo
         return
     if version is None:
         raise click.UsageError("give the VERSION the alias points at (or --delete)")
-    found = registry.set_alias(name, alias, version)
+    if reason is not None and not force:
+        raise click.UsageError("--reason goes with --force")
+    from cairn.registry.protection import guarded_set_alias
+
+    found = guarded_set_alias(get_client().store, name, alias, version, force=force, reason=reason)
     if as_json:
         output.print_json(version_dict(found))
         return

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cairn.humanize import format_bytes
+from cairn.humanize import format_bytes, iso_utc
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,6 +51,28 @@ def error(message: str) -> None:
     from rich.markup import escape
 
     console(stderr=True).print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
+
+
+# Exit codes of the commands that check something (gate, lineage, run, reproduce, audit):
+# 1 means "the check failed", so bad input needs a code of its own.
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+@contextmanager
+def check_exits(ctx: click.Context, *, errors_exit: int = EXIT_FAILED) -> Iterator[None]:
+    """Around a checking command's work: bad input (``InvalidInput``, ``NotFound``) prints its
+    message and exits 2, any other cairn error exits ``errors_exit``."""
+    from cairn.errors import CairnError, InvalidInput, NotFound
+
+    try:
+        yield
+    except (InvalidInput, NotFound) as err:
+        error(err.message)
+        ctx.exit(EXIT_BAD_INPUT)
+    except CairnError as err:
+        error(err.message)
+        ctx.exit(errors_exit)
 
 
 def note(message: str) -> None:
@@ -122,13 +146,6 @@ def print_json(data: Any) -> None:
 
 
 # -- times and values ----------------------------------------------------------------------------
-
-
-def iso_utc(ms: int | None) -> str | None:
-    """Epoch milliseconds as ISO 8601 in UTC (for JSON), or None."""
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def iso_local(ms: int | None) -> str:

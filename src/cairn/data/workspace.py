@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cairn.config import CAIRN_DIR, find_project_root, project_config
+from cairn.config import CAIRN_DIR, ensure_cairn_dir, find_project_root, project_config
 from cairn.data import pointer as pointers_module
 from cairn.data.lock import data_lock
 from cairn.data.pointer import SUFFIX, Pointer, data_path_of, is_pointer_path, pointer_path_for
@@ -31,7 +31,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # Kept in step with ``cairn init``: only config.toml (and this file) are meant for git.
-CAIRN_GITIGNORE = "*\n!.gitignore\n!config.toml\n"
 # Folders never searched for pointers when git cannot list them.
 _SKIP_DIRS = {"node_modules", "__pycache__", "venv"}
 
@@ -66,11 +65,7 @@ class Workspace:
     def find(cls, cwd: Path | None = None) -> Workspace:
         """The workspace of the project holding ``cwd`` (creating ``.cairn/`` if missing)."""
         root = find_project_root(cwd)
-        folder = root / CAIRN_DIR
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text(CAIRN_GITIGNORE, encoding="utf-8")
+        ensure_cairn_dir(root)
         return cls(root)
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ See :mod:`cairn.gates.spec` for the file format.
 from __future__ import annotations
 
 from cairn.gates.evaluate import GateReport, GateResult, evaluate
-from cairn.gates.spec import GateSpec, Rule, load_gates, parse_gates, slice_key
+from cairn.gates.spec import GateSpec, Rule, gates_from_text, load_gates, parse_gates, slice_key
 
 __all__ = [
     "GateReport",
@@ -15,6 +15,7 @@ __all__ = [
     "GateSpec",
     "Rule",
     "evaluate",
+    "gates_from_text",
     "load_gates",
     "parse_gates",
     "slice_key",

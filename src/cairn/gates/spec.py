@@ -45,7 +45,15 @@ from typing import Any
 
 from cairn.errors import InvalidInput
 
-__all__ = ["OPS", "GateSpec", "Rule", "load_gates", "parse_gates", "slice_key"]
+__all__ = [
+    "OPS",
+    "GateSpec",
+    "Rule",
+    "gates_from_text",
+    "load_gates",
+    "parse_gates",
+    "slice_key",
+]
 
 OPS = ("<=", ">=", "<", ">", "==", "!=")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -120,8 +128,6 @@ def slice_key(metric: str, slice_name: str) -> str:
 
 def load_gates(path: str | Path) -> GateSpec:
     """Read and check a gates file; InvalidInput naming the file when it cannot be used."""
-    import yaml
-
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -129,11 +135,18 @@ def load_gates(path: str | Path) -> GateSpec:
         raise InvalidInput(f"{file}: no such gates file (write one, or pass -f PATH)") from None
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidInput(f"{file}: cannot read the gates file: {err}") from None
+    return gates_from_text(text, source=str(file))
+
+
+def gates_from_text(text: str, source: str = "gates.yaml") -> GateSpec:
+    """Parse and check the YAML text of a gates file; InvalidInput naming ``source``."""
+    import yaml
+
     try:
         data = yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
-        raise InvalidInput(f"{file}: not valid YAML: {err}") from None
-    return parse_gates(data, source=str(file))
+        raise InvalidInput(f"{source}: not valid YAML: {err}") from None
+    return parse_gates(data, source=source)
 
 
 def _loader() -> type:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidInput
+from cairn.humanize import iso_utc
 
 if TYPE_CHECKING:
     from cairn.entities import Monitor, MonitorAlert, MonitorWindow
@@ -34,12 +34,6 @@ __all__ = [
 REPORT_FORMAT = "cairn.monitor-report/1"
 
 
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
-
-
 def main_metric(task: str) -> str:
     """The metric a monitor of ``task`` is judged on first (f1_macro or rmse)."""
     return "rmse" if task == "regression" else "f1_macro"
@@ -53,9 +47,9 @@ def monitor_dict(monitor: Monitor) -> dict[str, Any]:
         "reference_digest": monitor.reference_digest,
         "creator": monitor.creator,
         "creation_time": monitor.creation_time,
-        "creation_iso": _iso(monitor.creation_time),
+        "creation_iso": iso_utc(monitor.creation_time),
         "last_updated_time": monitor.last_updated_time,
-        "last_updated_iso": _iso(monitor.last_updated_time),
+        "last_updated_iso": iso_utc(monitor.last_updated_time),
         "records": monitor.records,
     }
 
@@ -65,16 +59,16 @@ def window_dict(window: MonitorWindow) -> dict[str, Any]:
     return {
         "window_id": window.window_id,
         "start_time": window.start_time,
-        "start_iso": _iso(window.start_time),
+        "start_iso": iso_utc(window.start_time),
         "end_time": window.end_time,
-        "end_iso": _iso(window.end_time),
+        "end_iso": iso_utc(window.end_time),
         "first_seq": window.first_seq,
         "last_seq": window.last_seq,
         "rows": window.rows,
         "labelled_rows": window.labelled_rows,
         "model_version": window.model_version,
         "computed_time": window.computed_time,
-        "computed_iso": _iso(window.computed_time),
+        "computed_iso": iso_utc(window.computed_time),
         "results": window.results,
     }
 
@@ -87,7 +81,7 @@ def alert_dict(alert: MonitorAlert) -> dict[str, Any]:
         "rule": alert.rule,
         "window_id": alert.window_id,
         "time": alert.time,
-        "time_iso": _iso(alert.time),
+        "time_iso": iso_utc(alert.time),
         "value": alert.value,
         "message": alert.message,
         "actions": list(alert.actions),
@@ -131,7 +125,7 @@ def build_report(
     return {
         "format": REPORT_FORMAT,
         "generated_time": int(time.time() * 1000),
-        "generated_iso": _iso(int(time.time() * 1000)),
+        "generated_iso": iso_utc(int(time.time() * 1000)),
         "monitor": monitor_dict(monitor),
         "spec": spec,
         "main_metric": main_metric(str(spec.get("task", "classification"))),
@@ -167,7 +161,7 @@ def monitor_status(store: Store, monitor: Monitor) -> dict[str, Any]:
         "records": monitor.records,
         "windows": len(windows),
         "latest_window": latest.window_id if latest else None,
-        "latest_end_iso": _iso(latest.end_time) if latest else None,
+        "latest_end_iso": iso_utc(latest.end_time) if latest else None,
         "main_metric": metric,
         "main_value": (quality or {}).get(metric),
         "latest_quality": quality,

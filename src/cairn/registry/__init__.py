@@ -189,10 +189,24 @@ def set_model_version_tag(
 
 
 def set_alias(
-    name: str, alias: str, version: int | str, *, tracking_uri: str | None = None
+    name: str,
+    alias: str,
+    version: int | str,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    tracking_uri: str | None = None,
 ) -> ModelVersion:
-    """Point ``alias`` at ``version`` (moving it, in one transaction, if it pointed elsewhere)."""
-    return _registry(tracking_uri).set_alias(name, alias, version)
+    """Point ``alias`` at ``version`` (moving it, in one transaction, if it pointed elsewhere).
+
+    A protected alias moves only to a version whose run passes the model's gates
+    (:mod:`cairn.registry.protection`); ``force=True`` with a ``reason`` overrides, and the
+    audit trail records it. GateFailed otherwise, naming each failing rule.
+    """
+    from cairn.registry.protection import guarded_set_alias
+
+    store = _store(tracking_uri)
+    return guarded_set_alias(store, name, alias, version, force=force, reason=reason)
 
 
 def delete_alias(name: str, alias: str, *, tracking_uri: str | None = None) -> None:

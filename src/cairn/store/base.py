@@ -754,12 +754,26 @@ class DatasetRepository(abc.ABC):
         clean = mv.text(name, "dataset name", mv.MAX_DATASET_NAME_LENGTH)
         return self._get_dataset(clean, _experiment_filter(experiment_ids))
 
+    def get_dataset_versions(
+        self, digest: str, experiment_ids: Sequence[str] | None = None
+    ) -> list[DatasetVersion]:
+        """The versions (of any name) whose digest is ``digest`` or starts with it (8 or more
+        lowercase hex characters), with the runs that read or wrote each, newest first (at
+        most 1000 uses); NotFound if no (visible) run logged such a version."""
+        return self._get_dataset_versions(
+            mv.digest_prefix(digest), _experiment_filter(experiment_ids)
+        )
+
     @abc.abstractmethod
     def _list_datasets(
         self, experiment_ids: list[int] | None, name_like: str | None, max_results: int
     ) -> list[DatasetSummary]: ...
     @abc.abstractmethod
     def _get_dataset(self, name: str, experiment_ids: list[int] | None) -> list[DatasetVersion]: ...
+    @abc.abstractmethod
+    def _get_dataset_versions(
+        self, digest: str, experiment_ids: list[int] | None
+    ) -> list[DatasetVersion]: ...
 
 
 def _experiment_filter(experiment_ids: Sequence[str] | None) -> list[int] | None:

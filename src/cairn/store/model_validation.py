@@ -56,6 +56,20 @@ def text(value: object, what: str, limit: int, required: bool = True) -> str:
     return value
 
 
+_DIGEST_PREFIX_RE = re.compile(rf"[0-9a-f]{{8,{MAX_DATASET_DIGEST_LENGTH}}}")
+
+
+def digest_prefix(value: object) -> str:
+    """A dataset digest or a prefix of one: 8 to 36 lowercase hex characters."""
+    found = text(value, "dataset digest", MAX_DATASET_DIGEST_LENGTH)
+    if not _DIGEST_PREFIX_RE.fullmatch(found):
+        raise InvalidInput(
+            f"dataset digest {found!r} is not 8 to {MAX_DATASET_DIGEST_LENGTH} lowercase "
+            "hexadecimal characters; give the digest a run input recorded (or its first 8+)"
+        )
+    return found
+
+
 def optional_text(value: object, what: str, limit: int) -> str | None:
     """Like :func:`text`, with None and the empty string meaning absent."""
     if value is None or value == "":

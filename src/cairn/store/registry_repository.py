@@ -7,12 +7,37 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cairn.entities import ModelVersion, Page, RegisteredModel
-from cairn.errors import NotFound
+from cairn.errors import InvalidInput, NotFound
 from cairn.store import model_validation as mv
 from cairn.store import registry_validation as rv
 from cairn.store import validation as v
+
+MAX_REASON_LENGTH = 5000
+
+
+def _alias_override(
+    force: bool, reason: str | None, failed_rules: Sequence[str]
+) -> dict[str, Any] | None:
+    """The audit fields of a forced alias move (None when not forced); a reason is required."""
+    if not force:
+        if reason is not None or failed_rules:
+            raise InvalidInput("a reason or failed rules were given without force=True")
+        return None
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(
+            "forcing an alias past its gates needs a reason (--reason TEXT): the audit trail "
+            "records why"
+        )
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(f"reason: {len(reason)} characters, at most {MAX_REASON_LENGTH}")
+    return {
+        "forced": True,
+        "reason": reason.strip(),
+        "failed_rules": [str(r) for r in failed_rules],
+    }
 
 
 class RegistryRepository(abc.ABC):
@@ -174,11 +199,31 @@ class RegistryRepository(abc.ABC):
             raise NotFound(f"version {found.version} of {name!r} has no tag {key!r}")
         self._delete_model_version_tag(name, found.version, key)
 
-    def set_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
-        """Point ``alias`` at ``version`` (moving it from another version in one transaction)."""
+    #: True when the backend checks protected aliases itself (a server does, so a client
+    #: cannot skip the check); :mod:`cairn.registry` then only forwards ``force``/``reason``.
+    guards_aliases: bool = False
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | str,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        failed_rules: Sequence[str] = (),
+    ) -> ModelVersion:
+        """Point ``alias`` at ``version`` (moving it from another version in one transaction).
+
+        This verb does not judge gates (the store sits below :mod:`cairn.gates`):
+        :func:`cairn.registry.set_alias` does and, when it overrides failing gates, passes
+        ``force=True`` with the ``reason`` and the ``failed_rules`` it overrode, which the
+        audit event records (``forced``, ``reason``, ``failed_rules``).
+        """
         alias = rv.alias_name(alias)
+        override = _alias_override(force, reason, failed_rules)
         found = self.get_model_version(name, version)
-        self._set_alias(name, alias, found.version)
+        self._set_alias(name, alias, found.version, override)
         return self.get_model_version(name, found.version)
 
     def delete_alias(self, name: str, alias: str) -> None:
@@ -272,7 +317,9 @@ class RegistryRepository(abc.ABC):
     @abc.abstractmethod
     def _delete_model_version_tag(self, name: str, version: int, key: str) -> None: ...
     @abc.abstractmethod
-    def _set_alias(self, name: str, alias: str, version: int) -> None: ...
+    def _set_alias(
+        self, name: str, alias: str, version: int, override: dict[str, Any] | None
+    ) -> None: ...
     @abc.abstractmethod
     def _delete_alias(self, name: str, alias: str) -> None: ...
     @abc.abstractmethod

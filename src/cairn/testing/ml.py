@@ -4,12 +4,19 @@ from cairn.testing.ml import assert_metric
 
 assert_metric(run, "f1/valid", ">=", 0.80)       # a Run, a run id, or a plain number
 assert_metric(0.93, "accuracy", ">", 0.9)
+
+Every check, passed or failed, is reported to the observers of :func:`observe_checks` as a
+:class:`MetricCheck`; the pytest plugin :mod:`cairn.testing.ml_plugin` uses that to log the
+numbers to the test's tracked run and to print them all at the end of the session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cairn.comparisons import COMPARISONS
@@ -18,7 +25,32 @@ from cairn.errors import InvalidInput
 if TYPE_CHECKING:
     from cairn.entities import Run
 
-__all__ = ["assert_metric"]
+__all__ = ["MetricCheck", "assert_metric", "observe_checks"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricCheck:
+    """One ``assert_metric`` call: the metric, its value, the comparison and the verdict."""
+
+    name: str
+    value: float
+    op: str
+    threshold: float
+    passed: bool
+    run_id: str | None = None
+
+
+_observers: list[Callable[[MetricCheck], None]] = []
+
+
+@contextlib.contextmanager
+def observe_checks(observer: Callable[[MetricCheck], None]) -> Iterator[None]:
+    """Call ``observer`` with every :class:`MetricCheck` made inside the block."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
 
 
 def assert_metric(run_or_value: Run | str | float, name: str, op: str, threshold: float) -> float:
@@ -29,10 +61,17 @@ def assert_metric(run_or_value: Run | str | float, name: str, op: str, threshold
     """
     if op not in COMPARISONS:
         raise InvalidInput(f"op must be one of {', '.join(COMPARISONS)}, got {op!r}")
-    value, where = _value(run_or_value, name)
-    if isinstance(value, float) and math.isnan(value):
+    if not isinstance(threshold, numbers.Real) or isinstance(threshold, bool):
+        raise InvalidInput(f"threshold must be a number, got {threshold!r}")
+    value, where, run_id = _value(run_or_value, name)
+    nan = isinstance(value, float) and math.isnan(value)
+    passed = not nan and COMPARISONS[op](value, threshold)
+    check = MetricCheck(name, value, op, float(threshold), passed, run_id)
+    for observer in list(_observers):
+        observer(check)
+    if nan:
         raise AssertionError(f"{name}{where} is NaN, expected {op} {threshold:g}")
-    if not COMPARISONS[op](value, threshold):
+    if not passed:
         gap = value - threshold
         raise AssertionError(
             f"{name}{where} = {value:g}, expected {op} {threshold:g} (difference {gap:+.4g})"
@@ -40,9 +79,9 @@ def assert_metric(run_or_value: Run | str | float, name: str, op: str, threshold
     return value
 
 
-def _value(source: Any, name: str) -> tuple[float, str]:
+def _value(source: Any, name: str) -> tuple[float, str, str | None]:
     if isinstance(source, numbers.Real) and not isinstance(source, bool):
-        return float(source), ""
+        return float(source), "", None
     if isinstance(source, str):
         from cairn.tracking.client import CairnClient
 
@@ -57,4 +96,4 @@ def _value(source: Any, name: str) -> tuple[float, str]:
     if name not in metrics:
         have = ", ".join(sorted(metrics)) or "no metrics"
         raise AssertionError(f"run {run_id} has no metric {name} (it has: {have})")
-    return float(metrics[name]), f" of run {run_id}"
+    return float(metrics[name]), f" of run {run_id}", run_id

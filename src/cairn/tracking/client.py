@@ -60,6 +60,8 @@ class CairnClient:
     def __init__(self, tracking_uri: str | None = None) -> None:
         self.settings = config.resolve(tracking_uri)
         self.tracking_uri = self.settings.tracking_uri
+        if self.settings.embedded:
+            config.ensure_cairn_dir(self.settings.project_root)
         self.store = _shared_store(self.tracking_uri, self.settings.artifact_root)
 
     @property

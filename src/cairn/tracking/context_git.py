@@ -12,6 +12,8 @@ import blake3
 GIT_TIMEOUT = 5.0
 MAX_DIFF_BYTES = 5 * 1024 * 1024
 DIFF_ARTIFACT = "source/uncommitted.diff"
+# The whole repository but cairn's own folder: the store in .cairn/ never makes code dirty.
+WORK_TREE = ("--", ":(top)", ":(top,exclude).cairn")
 
 
 def content_hash(content: bytes) -> str:
@@ -75,7 +77,7 @@ def probe_git(cwd: str, tags: dict[str, str], artifacts: dict[str, bytes]) -> st
     if found["remote"]:
         found["remote"] = strip_credentials(found["remote"])
     tags.update({f"cairn.source.git.{key}": value for key, value in found.items() if value})
-    status = _git(cwd, "status", "--porcelain", "--untracked-files=normal")
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=normal", *WORK_TREE)
     if status is not None:
         dirty = bool(status[0].strip())
         tags["cairn.source.git.dirty"] = str(dirty).lower()
@@ -88,8 +90,11 @@ def probe_git(cwd: str, tags: dict[str, str], artifacts: dict[str, bytes]) -> st
 def _uncommitted_diff(cwd: str, has_head: bool) -> bytes:
     """``git diff HEAD`` then the untracked files by name, cut at MAX_DIFF_BYTES."""
     plain = ("--no-color", "--no-ext-diff", "--no-textconv")
-    body, truncated = (_git(cwd, "diff", "HEAD", *plain) if has_head else None) or (b"", False)
-    untracked = _git(cwd, "ls-files", "--others", "--exclude-standard", "--directory", "-z")
+    diff = _git(cwd, "diff", "HEAD", *plain, *WORK_TREE) if has_head else None
+    body, truncated = diff or (b"", False)
+    untracked = _git(
+        cwd, "ls-files", "--others", "--exclude-standard", "--directory", "-z", *WORK_TREE
+    )
     if untracked and untracked[0]:
         names = [name.decode(errors="replace") for name in untracked[0].split(b"\0") if name]
         listing = "".join(f"#   {name}\n" for name in names)

@@ -251,6 +251,12 @@ def _resume(client: CairnClient, run_id: str) -> Run:
     if run.info.lifecycle_stage != "active":
         raise InvalidState(f"run {run_id} is deleted; restore it before resuming it")
     client.update_run(run.info.run_id, status=RunStatus.RUNNING.value)
+    pending = _pending_seeds.get()
+    if pending:  # seeded before a resumed run started (a stage, project run or reproduction)
+        from cairn.tracking.seeds import seed_tags
+
+        tags = [RunTag(key, value) for key, value in seed_tags(pending).items()]
+        client.log_batch(run.info.run_id, tags=tags)
     return client.get_run(run.info.run_id)
 
 

@@ -79,6 +79,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{NATIVE}/spools/{{spool_id}}"): SIGNED_IN,
     ("GET", f"{NATIVE}/audit/events"): ADMIN,
     ("GET", f"{NATIVE}/audit/head"): ADMIN,
+    ("GET", f"{NATIVE}/audit/verify"): ADMIN,
+    ("GET", f"{NATIVE}/audit/export"): ADMIN,
+    ("GET", f"{NATIVE}/audit/signatures"): ADMIN,
+    ("POST", f"{NATIVE}/audit/signatures"): ADMIN,
     # native API: experiments
     ("POST", f"{NATIVE}/experiments"): Rule(
         creates=created_experiment, admin_fields=("artifact_location",)
@@ -115,6 +119,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # native API: datasets (listings narrowed to the experiments the caller may read)
     ("GET", f"{NATIVE}/datasets"): SIGNED_IN,
     ("GET", f"{NATIVE}/datasets/by-name"): SIGNED_IN,
+    ("GET", f"{NATIVE}/datasets/by-digest"): SIGNED_IN,
+    # native API: lineage graphs (entities the caller may not read come back hidden)
+    ("GET", f"{NATIVE}/lineage"): SIGNED_IN,
     ("POST", f"{NATIVE}/runs/{{run_id}}/inputs"): both(
         edit(RUN), read(logged_model("models", optional=True))
     ),

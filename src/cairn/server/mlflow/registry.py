@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from cairn.entities import ModelVersion
 from cairn.errors import NotFound
+from cairn.registry.protection import guarded_set_alias
 from cairn.server.auth.visibility import grant_renamed_model, model_reader
 from cairn.server.deps import StoreDep
 from cairn.server.mlflow import convert
@@ -117,8 +118,9 @@ def delete_registered_model_tag(body: s.ModelTagKey, store: StoreDep) -> JSONRes
 
 @models.post("/alias")
 def set_alias(body: s.SetAlias, store: StoreDep) -> JSONResponse:
-    """Point an alias at a version."""
-    store.registry.set_alias(body.name, body.alias, body.version)
+    """Point an alias at a version (a protected alias only to one passing the model's gates:
+    MLflow's clients cannot force, so a failing version is refused with INVALID_STATE)."""
+    guarded_set_alias(store, body.name, body.alias, body.version)
     return JSONResponse(EMPTY)
 
 

@@ -79,3 +79,19 @@ def get_dataset(
     """Every version of one dataset with the runs that read it, newest first."""
     versions = store.datasets.get_dataset(name, _narrowed(request, experiment_ids))
     return JSONResponse({"name": name, "versions": [wire.dataset_version_out(v) for v in versions]})
+
+
+class DigestVersions(BaseModel):
+    digest: str
+    versions: list[DatasetVersionOut]
+
+
+@router.get("/by-digest", response_model=DigestVersions)
+def get_dataset_versions(
+    request: Request, store: StoreDep, digest: str, experiment_ids: ExperimentIds = None
+) -> JSONResponse:
+    """The versions whose digest starts with ``digest``, with the runs that logged each."""
+    versions = store.datasets.get_dataset_versions(digest, _narrowed(request, experiment_ids))
+    return JSONResponse(
+        {"digest": digest, "versions": [wire.dataset_version_out(v) for v in versions]}
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cairn.registry.protection import guarded_set_alias
 from cairn.server.auth.visibility import grant_renamed_model, model_reader
 from cairn.server.deps import StoreDep
 from cairn.store.rest.registry import model_out, version_out
@@ -57,6 +58,8 @@ class CreateVersion(BaseModel):
 
 class Alias(BaseModel):
     version: int
+    force: bool = False
+    reason: str | None = None
 
 
 class Stage(BaseModel):
@@ -141,8 +144,12 @@ def get_latest_versions(name: str, body: Stages, store: StoreDep) -> JSONRespons
 
 @router.put(f"{MODEL}/aliases/{{alias}}")
 def set_alias(name: str, alias: str, body: Alias, store: StoreDep) -> JSONResponse:
-    """Point an alias at a version (moving it in one transaction)."""
-    return JSONResponse(version_out(store.registry.set_alias(name, alias, body.version)))
+    """Point an alias at a version (moving it in one transaction); a protected alias only to
+    a version passing the model's gates, unless forced with a reason (audited)."""
+    found = guarded_set_alias(
+        store, name, alias, body.version, force=body.force, reason=body.reason
+    )
+    return JSONResponse(version_out(found))
 
 
 @router.get(f"{MODEL}/aliases/{{alias}}")

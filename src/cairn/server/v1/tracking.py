@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from cairn import __version__
 from cairn.server.deps import StoreDep
 from cairn.server.v1 import (
+    audit,
     datasets,
     experiments,
     logged_models,
@@ -30,6 +31,7 @@ router.include_router(logged_models.router)
 router.include_router(schedules.router)
 router.include_router(registry.router)
 router.include_router(monitors.router)
+router.include_router(audit.router)
 
 
 @router.get("/store", response_model=s.StoreInfo, tags=["store"])

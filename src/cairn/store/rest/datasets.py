@@ -35,3 +35,12 @@ class RestDatasetRepository(DatasetRepository):
             params["experiment_ids"] = [str(e) for e in experiment_ids]
         found = self._api.get("/datasets/by-name", **params)
         return [wire.dataset_version_in(v) for v in found["versions"]]
+
+    def _get_dataset_versions(
+        self, digest: str, experiment_ids: list[int] | None
+    ) -> list[DatasetVersion]:
+        params: dict[str, Any] = {"digest": digest}
+        if experiment_ids is not None:
+            params["experiment_ids"] = [str(e) for e in experiment_ids]
+        found = self._api.get("/datasets/by-digest", **params)
+        return [wire.dataset_version_in(v) for v in found["versions"]]

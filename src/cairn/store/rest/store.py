@@ -16,7 +16,6 @@ import httpx
 
 from cairn.artifacts.base import Artifacts
 from cairn.entities import (
-    AuditEvent,
     Experiment,
     Metric,
     MetricHistory,
@@ -29,13 +28,13 @@ from cairn.entities import (
 )
 from cairn.errors import NotFound, StoreError
 from cairn.store.base import (
-    AuditRepository,
     ExperimentRepository,
     RunRepository,
     SpoolMark,
     Store,
 )
 from cairn.store.rest import transport, wire
+from cairn.store.rest.audit import RestAuditRepository
 from cairn.store.rest.datasets import RestDatasetRepository
 from cairn.store.rest.logged_models import RestLoggedModelRepository
 from cairn.store.rest.monitors import RestMonitorRepository
@@ -242,23 +241,6 @@ class RestRunRepository(RunRepository):
     def _list_deleted_runs(self, older_than_ms: int | None) -> list[RunInfo]:
         found = self._api.get("/runs/deleted", older_than_ms=older_than_ms)
         return [wire.run_info_in(i) for i in found["items"]]
-
-
-class RestAuditRepository(AuditRepository):
-    """The server's audit trail, read over HTTP."""
-
-    def __init__(self, api: _Api) -> None:
-        self._api = api
-
-    def list_events(
-        self, after_seq: int = 0, limit: int = 1000, entity: str | None = None
-    ) -> list[AuditEvent]:
-        found = self._api.get("/audit/events", after_seq=after_seq, limit=limit, entity=entity)
-        return [wire.audit_event_in(e) for e in found["items"]]
-
-    def head(self) -> tuple[int, str]:
-        found = self._api.get("/audit/head")
-        return int(found["seq"]), str(found["hash"])
 
 
 class RestStore(Store):

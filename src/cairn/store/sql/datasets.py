@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from cairn.entities import DatasetSummary, DatasetUse, DatasetVersion, LifecycleStage
@@ -12,6 +14,7 @@ from cairn.store.sql.engine import read_connection
 from cairn.store.sql.run_io import dataset_input_of
 
 CONTEXT_TAG = "mlflow.data.context"
+MAX_DIGEST_USES = 1000
 _inputs = t.run_dataset_inputs
 _runs = t.runs
 
@@ -21,6 +24,21 @@ def _visible(experiment_ids: list[int] | None) -> list[sa.ColumnElement[bool]]:
     if experiment_ids is not None:
         where.append(_runs.c.experiment_id.in_(experiment_ids))
     return where
+
+
+def _uses_query(experiment_ids: list[int] | None) -> sa.Select[Any]:
+    """Dataset inputs of visible runs with the run's name, experiment and start time."""
+    return (
+        sa.select(
+            _inputs,
+            _runs.c.name.label("run_name"),
+            _runs.c.experiment_id,
+            _runs.c.start_time,
+        )
+        .join(_runs, _runs.c.run_uuid == _inputs.c.run_uuid)
+        .where(*_visible(experiment_ids))
+        .order_by(_runs.c.start_time.desc(), _inputs.c.run_uuid)
+    )
 
 
 class SqlDatasetRepository(DatasetRepository):
@@ -55,24 +73,36 @@ class SqlDatasetRepository(DatasetRepository):
             ]
 
     def _get_dataset(self, name: str, experiment_ids: list[int] | None) -> list[DatasetVersion]:
-        query = (
-            sa.select(
-                _inputs,
-                _runs.c.name.label("run_name"),
-                _runs.c.experiment_id,
-                _runs.c.start_time,
+        found = self._versions(_uses_query(experiment_ids).where(_inputs.c.dataset_name == name))
+        if not found:
+            raise NotFound(
+                f"no run read a dataset named {name!r}; "
+                "`cairn data lineage` lists the datasets runs have logged"
             )
-            .join(_runs, _runs.c.run_uuid == _inputs.c.run_uuid)
-            .where(_inputs.c.dataset_name == name, *_visible(experiment_ids))
-            .order_by(_runs.c.start_time.desc(), _inputs.c.run_uuid)
-        )
-        versions: dict[str, DatasetVersion] = {}
+        return found
+
+    def _get_dataset_versions(
+        self, digest: str, experiment_ids: list[int] | None
+    ) -> list[DatasetVersion]:
+        # ``digest`` is lowercase hex (checked), so it holds no LIKE wildcard.
+        query = _uses_query(experiment_ids).where(_inputs.c.dataset_digest.like(f"{digest}%"))
+        found = self._versions(query.limit(MAX_DIGEST_USES))
+        if not found:
+            raise NotFound(
+                f"no run logged a dataset whose digest starts with {digest!r}; "
+                "`cairn data lineage NAME` lists the digests of a dataset"
+            )
+        return found
+
+    def _versions(self, query: sa.Select[Any]) -> list[DatasetVersion]:
+        """Rows of :func:`_uses_query` grouped into versions, newest first."""
+        versions: dict[tuple[str, str], DatasetVersion] = {}
         with read_connection(self._engine) as conn:
             for row in conn.execute(query):
                 dataset = dataset_input_of(row)
-                version = versions.get(dataset.digest)
+                version = versions.get((dataset.name, dataset.digest))
                 if version is None:
-                    version = versions[dataset.digest] = DatasetVersion(dataset)
+                    version = versions[(dataset.name, dataset.digest)] = DatasetVersion(dataset)
                 version.uses.append(
                     DatasetUse(
                         run_id=row.run_uuid,
@@ -82,10 +112,5 @@ class SqlDatasetRepository(DatasetRepository):
                         context=dataset.tags.get(CONTEXT_TAG),
                     )
                 )
-        if not versions:
-            raise NotFound(
-                f"no run read a dataset named {name!r}; "
-                "`cairn data lineage` lists the datasets runs have logged"
-            )
         # Newest first: by the latest run that read each version.
         return sorted(versions.values(), key=lambda v: -max(u.start_time for u in v.uses))

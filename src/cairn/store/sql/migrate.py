@@ -37,6 +37,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     with _migration_lock(engine) as conn:
         _run_alembic(conn, revision)
+        # Where the lock's statement began a transaction (MySQL), Alembic ran inside it and
+        # left the last version stamp uncommitted: commit it, or the next open runs it again.
+        conn.commit()
 
 
 def _run_alembic(conn: Connection, revision: str) -> None:

@@ -180,7 +180,9 @@ class SqlVersionWrites(RegistryRepository):
 
         self._version_write(name, version, "model_version.delete_tag", {"key": key}, change)
 
-    def _set_alias(self, name: str, alias: str, version: int) -> None:
+    def _set_alias(
+        self, name: str, alias: str, version: int, override: dict[str, Any] | None
+    ) -> None:
         def change(conn: Connection, rid: int, _now: int) -> None:
             where = (_a.c.registered_model_id == rid, _a.c.alias == alias)
             before = conn.execute(sa.select(_a.c.version).where(*where)).scalar()
@@ -188,8 +190,9 @@ class SqlVersionWrites(RegistryRepository):
             conn.execute(_a.insert().values(registered_model_id=rid, alias=alias, version=version))
             payload["previous_version"] = None if before is None else int(before)
 
-        payload: dict[str, Any] = {"alias": alias, "version": version}
-        self._version_write(name, version, "registered_model.set_alias", payload, change)
+        payload: dict[str, Any] = {"alias": alias, "version": version, **(override or {})}
+        action = "registered_model.force_alias" if override else "registered_model.set_alias"
+        self._version_write(name, version, action, payload, change)
 
     def _delete_alias(self, name: str, alias: str) -> None:
         def delete(conn: Connection) -> None:

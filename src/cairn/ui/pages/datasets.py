@@ -18,6 +18,7 @@ from cairn.server.auth.visibility import visible_experiment_ids
 from cairn.server.deps import StoreDep
 from cairn.tracking.inputs import describe_dataset_input
 from cairn.ui import nav
+from cairn.ui.lineage_view import lineage_view
 from cairn.ui.templating import render
 
 router = APIRouter()
@@ -53,4 +54,7 @@ def dataset_page(name: str, request: Request, store: StoreDep) -> Response:
     views = [VersionView(v, describe_dataset_input(v.to_dataset_input())) for v in versions]
     used_in = {use.experiment_id for v in versions for use in v.uses}
     experiments = {e: store.experiments.get_experiment(e).name for e in used_in}
-    return render(request, "dataset.html", name=name, versions=views, experiments=experiments)
+    graph = lineage_view(request, store, f"dataset:{name}")
+    return render(
+        request, "dataset.html", name=name, versions=views, experiments=experiments, graph=graph
+    )

@@ -15,6 +15,7 @@ from cairn.server.auth.visibility import model_reader
 from cairn.server.deps import StoreDep
 from cairn.store import Store
 from cairn.ui import nav
+from cairn.ui.lineage_view import lineage_view
 from cairn.ui.model_lineage import lineage
 from cairn.ui.templating import render
 
@@ -105,5 +106,6 @@ def version_page(name: str, version: str, request: Request, store: StoreDep) -> 
         model=model,
         version=found,
         lineage=lineage(request, store, found),
+        graph=lineage_view(request, store, f"models:/{found.name}/{found.version}"),
         labels=ACTION_LABELS,
     )

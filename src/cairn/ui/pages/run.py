@@ -24,6 +24,7 @@ from cairn.store import Store
 from cairn.store.sql.auth import Permission
 from cairn.tracking.inputs import describe_dataset_input
 from cairn.ui import run_facts
+from cairn.ui.lineage_view import lineage_view
 from cairn.ui.markdown import render_markdown
 from cairn.ui.pages.artifacts import browse, browse_url
 from cairn.ui.readable import readable_run
@@ -177,6 +178,7 @@ def run_page(
         note_tag=run_facts.NOTE_TAG,
         note_tags=note_tags,
         can_edit=can_edit(request, run),
+        graph=lineage_view(request, store, run.info.run_id) if tab == "overview" else None,
         datasets=[describe_dataset_input(d) for d in store.run_io.get_run_io(run_id).datasets]
         if tab == "overview"
         else [],
