@@ -9,7 +9,8 @@ server answers with, and the ``exit_code`` the CLI exits with::
     │   ├── InvalidKey                                     (a param/metric/tag key)
     │   ├── InvalidFilter           (a search filter string, with the offending position)
     │   ├── InvalidPath             (an artifact path that is absolute, has ``..`` or escapes)
-    │   └── ParamOverwrite          (a param logged again with another value)
+    │   ├── ParamOverwrite          (a param logged again with another value)
+    │   └── SensitiveData           (sensitive columns met under the ``block`` data policy)
     ├── NotFound (LookupError)      RESOURCE_DOES_NOT_EXIST 404 exit 1
     ├── AlreadyExists               RESOURCE_ALREADY_EXISTS 409 exit 1
     ├── InvalidState                INVALID_STATE          400 exit 1
@@ -55,6 +56,7 @@ __all__ = [
     "ParamOverwrite",
     "PermissionDenied",
     "RemoteError",
+    "SensitiveData",
     "StoreBusy",
     "StoreError",
     "Unauthenticated",
@@ -124,6 +126,10 @@ class ParamOverwrite(InvalidInput):
             f"{after!r}: params are immutable. Start a new run, or log the new value under "
             "another key"
         )
+
+
+class SensitiveData(InvalidInput):
+    """Data about to be logged holds sensitive columns and the project's policy is ``block``."""
 
 
 class NotFound(CairnError, LookupError):

@@ -37,6 +37,7 @@ COMMANDS = {
     "lineage": "cairn.cli.lineage:lineage",
     "models": "cairn.cli.models:models",
     "monitor": "cairn.cli.monitor:monitor",
+    "online": "cairn.cli.online:online",
     "pipeline": "cairn.cli.pipeline:pipeline",
     "reproduce": "cairn.cli.reproduce:reproduce",
     "run": "cairn.cli.project_run:run",

@@ -44,6 +44,7 @@ ELSEWHERE = {
     "pull": "cairn.cli.data_remote:pull",
     "get": "cairn.cli.data_remote:get",
     "import-dvc": "cairn.cli.data_import:import_dvc_command",
+    "scan": "cairn.cli.data_scan:scan_command",
     "lineage": "cairn.cli.data_lineage:lineage",
 }
 

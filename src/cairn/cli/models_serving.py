@@ -51,6 +51,11 @@ def _export_tracking_uri() -> None:
     "--max-body-bytes", type=int, default=50 * 1024 * 1024, show_default=True,
     help="Refuse /invocations bodies larger than this.",
 )  # fmt: skip
+@click.option(
+    "--feedback-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+    help="Enable POST /feedback: labelled rows are written as JSON-lines files into DIR, "
+    "for `cairn online run` (or cairn.online.FolderSource) to learn from.",
+)  # fmt: skip
 @click.option("--log-level", default="info", show_default=True, help="uvicorn's log level.")
 @compile_option
 @trusted_option
@@ -62,11 +67,13 @@ def serve(
     poll_interval: float,
     log_predictions: float,
     max_body_bytes: int,
+    feedback_dir: str | None,
     log_level: str,
     compiler: str,
     trusted: bool,
 ) -> None:
-    """Serve the model at URI: POST /invocations, GET /ping /health /version /metadata.
+    """Serve the model at URI: POST /invocations (and /feedback with --feedback-dir),
+    GET /ping /health /version /metadata.
 
     URI is a folder, runs:/RUN/PATH, models:/NAME/VERSION or models:/NAME@ALIAS (the server
     then follows the alias and swaps to the new version when it moves).
@@ -83,6 +90,7 @@ def serve(
         log_predictions=log_predictions,
         max_body_bytes=max_body_bytes,
         compiler=compiler,
+        feedback_dir=feedback_dir,
     )
     run(options, host=host, port=port, workers=workers, log_level=log_level)
 

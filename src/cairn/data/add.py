@@ -29,6 +29,7 @@ from cairn.data.status_tree import tree_of
 from cairn.data.walk import Scan, folder_manifest, scan_folder
 from cairn.errors import InvalidInput, NotFound
 from cairn.objects.hashing import THREADED_FROM
+from cairn.security.guard import check_path
 
 if TYPE_CHECKING:
     from cairn.data.tree import Tree
@@ -70,6 +71,8 @@ def add(
         raise InvalidInput("name at least one file or folder to add")
     strategies = link_setting(workspace.config, link)
     checked = check_targets(workspace, targets, cwd)
+    for target in checked:  # the project's sensitive-data policy, before anything is stored
+        check_path(target.path, f"cairn data add {target.rel}")
     return [_add_one(workspace, target, strategies, reporter) for target in checked]
 
 

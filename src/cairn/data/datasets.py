@@ -26,6 +26,7 @@ from cairn.entities import DatasetInput
 from cairn.errors import InvalidInput, InvalidPath, NotFound
 from cairn.objects.digest import HASH_NAME
 from cairn.objects.hashing import hash_bytes, hash_file
+from cairn.security.guard import check_path
 
 SOURCE_TYPE = "cairn"
 DIGEST_LENGTH = 32  # hex digits of the oid kept as the run input's digest (MLflow allows 36)
@@ -124,6 +125,8 @@ def _describe(workspace: Workspace, target: Path, name: str, inside: bool) -> Da
         kind, size, files = "file", target.stat().st_size, 1
     else:
         raise InvalidPath(f"{shown} is neither a file nor a folder")
+    table = _table(workspace, target, oid) if kind == "file" else None
+    check_path(target, f"dataset {shown}")  # the project's sensitive-data policy
     return Dataset(
         name=name,
         path=shown,
@@ -133,7 +136,7 @@ def _describe(workspace: Workspace, target: Path, name: str, inside: bool) -> Da
         files=files,
         pointer=None if pointer is None else workspace.display(pointer_file),
         committed=None if pointer is None else pointer.oid == oid,
-        table=_table(workspace, target, oid) if kind == "file" else None,
+        table=table,
     )
 
 

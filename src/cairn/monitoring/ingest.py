@@ -32,6 +32,7 @@ from cairn.monitoring.chunks import is_missing, label_json, to_parquet
 from cairn.monitoring.monitors import get_spec, store_or_default
 from cairn.monitoring.reference_data import read_path
 from cairn.monitoring.serving_logs import import_serving_logs
+from cairn.security.guard import check_frame
 
 if TYPE_CHECKING:
     from cairn.entities import Monitor
@@ -143,6 +144,7 @@ def log_predictions(
     specs = [get_spec(m) for m in monitors]
     for spec in specs:
         _check_columns(df, spec)
+    check_frame(df, f"monitoring log of {monitor or model}")  # sensitive-data policy
     times = _times(df, time_column)
     ids = _request_ids(df, request_id_column)
     if any(s.target in df.columns for s in specs) and None in ids:

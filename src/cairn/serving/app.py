@@ -1,5 +1,6 @@
 """The scoring server: a FastAPI app answering MLflow's ``/invocations`` plus ``/ping``,
-``/health``, ``/version`` and ``/metadata``.
+``/health``, ``/version`` and ``/metadata``, and ``/feedback`` (labelled rows for online
+learning, :mod:`cairn.serving.feedback`) when a feedback folder is set.
 
 Errors have one shape, ``{"error_code": ..., "message": ...}``: a body that cannot become
 model input, or input the model's signature refuses, is a 400 ``BAD_REQUEST`` naming the
@@ -29,6 +30,7 @@ from cairn.errors import CairnError, InvalidInput
 from cairn.serving.payloads import BadPayload, Payload, parse_payload, to_jsonable
 
 if TYPE_CHECKING:
+    from cairn.serving.feedback import FeedbackWriter
     from cairn.serving.follow import AliasFollower, ModelSlot, Served
     from cairn.serving.predictions import PredictionLogger
 
@@ -128,8 +130,10 @@ def create_app(
     follower: AliasFollower | None = None,
     logger: PredictionLogger | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    feedback: FeedbackWriter | None = None,
 ) -> FastAPI:
-    """The app serving ``slot``'s model; ``follower`` and ``logger`` start and stop with it."""
+    """The app serving ``slot``'s model; ``follower`` and ``logger`` start and stop with it;
+    ``feedback`` (a folder writer) enables ``POST /feedback``."""
     from cairn import __version__
 
     @contextlib.asynccontextmanager
@@ -218,4 +222,50 @@ def create_app(
             headers["X-Model-Version"] = str(served.target)
         return JSONResponse({"predictions": answer}, headers=headers)
 
+    @app.post("/feedback")
+    async def feedback_route(request: Request) -> Response:
+        request_id = request.headers.get("x-request-id", "")
+        if not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        if feedback is None:
+            message = (
+                "feedback is off on this server: start it with `cairn models serve URI "
+                "--feedback-dir DIR` to collect labelled rows for an online trainer"
+            )
+            return _error("ENDPOINT_NOT_FOUND", message, 404, request_id)
+        try:
+            body = await _read_body(request, max_body_bytes)
+            written = await run_in_threadpool(
+                _take_feedback,
+                feedback,
+                slot.current,
+                body,
+                request.headers.get("content-type"),
+                request.query_params.get("source"),
+            )
+        except InvalidInput as exc:
+            return _error("BAD_REQUEST", exc.message, 400, request_id)
+        except OSError as exc:
+            log.exception("request %s: the feedback could not be written", request_id)
+            return _error(
+                "INTERNAL_ERROR", f"the feedback could not be written: {exc}", 500, request_id
+            )
+        return JSONResponse(written, headers={"X-Request-Id": request_id})
+
     return app
+
+
+def _take_feedback(
+    writer: FeedbackWriter,
+    served: Served,
+    body: bytes,
+    content_type: str | None,
+    source: str | None,
+) -> dict[str, Any]:
+    """Check a ``/feedback`` body against the served model and write it (in a worker thread)."""
+    from cairn.serving.feedback import parse_feedback
+
+    signature = getattr(getattr(served.model, "metadata", None), "signature", None)
+    frame, labels, sender = parse_feedback(body, content_type, source, signature)
+    path = writer.write(frame, labels, sender)
+    return {"rows": len(labels), "file": path.name, "source": sender}

@@ -36,6 +36,7 @@ class ServeOptions:
     log_predictions: float = 0.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     compiler: str = "none"
+    feedback_dir: str | None = None
 
     def check(self) -> ServeOptions:
         """Raise InvalidInput naming the first bad option."""
@@ -118,7 +119,18 @@ def build_app(options: ServeOptions) -> FastAPI:
         logger = PredictionLogger(
             client, _model_name(options.uri), options.uri, options.log_predictions
         )
-    return create_app(slot, follower=follower, logger=logger, max_body_bytes=options.max_body_bytes)
+    feedback = None
+    if options.feedback_dir is not None:
+        from cairn.serving.feedback import FeedbackWriter
+
+        feedback = FeedbackWriter(options.feedback_dir)
+    return create_app(
+        slot,
+        follower=follower,
+        logger=logger,
+        max_body_bytes=options.max_body_bytes,
+        feedback=feedback,
+    )
 
 
 def app_from_env() -> FastAPI:

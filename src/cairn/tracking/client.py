@@ -33,6 +33,7 @@ from cairn.entities import (
     ViewType,
 )
 from cairn.errors import InvalidInput
+from cairn.security.guard import check_path
 from cairn.store import Store, open_store
 from cairn.tracking.inputs import SupportsDatasetInput, as_dataset_input
 
@@ -262,6 +263,7 @@ class CairnClient:
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a local file into the run's artifacts (under ``artifact_path``)."""
+        check_path(local_path, f"artifact {Path(local_path).name}")  # sensitive-data policy
         rel = self.artifact_store(run_id).log_file(local_path, artifact_path)
         self.store.runs.record_artifacts(run_id, {rel: file_facts(Path(local_path))})
 
@@ -269,6 +271,7 @@ class CairnClient:
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
         """Copy a local folder's files into the run's artifacts."""
+        check_path(local_dir, f"artifacts {Path(local_dir).name}/")  # sensitive-data policy
         written = self.artifact_store(run_id).log_dir(local_dir, artifact_path)
         sources = [full for full, _ in iter_local_files(Path(local_dir))]
         facts = {rel: file_facts(full) for rel, full in zip(written, sources, strict=True)}

@@ -83,6 +83,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{NATIVE}/audit/export"): ADMIN,
     ("GET", f"{NATIVE}/audit/signatures"): ADMIN,
     ("POST", f"{NATIVE}/audit/signatures"): ADMIN,
+    ("POST", f"{NATIVE}/audit/events"): ADMIN,
+    ("POST", f"{NATIVE}/audit/registered-models/{{name}}/events"): edit(MODEL),
     # native API: experiments
     ("POST", f"{NATIVE}/experiments"): Rule(
         creates=created_experiment, admin_fields=("artifact_location",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -16,9 +17,21 @@ from pydantic import BaseModel
 from cairn.errors import InvalidInput
 from cairn.server.deps import StoreDep
 from cairn.store.base import Store
+from cairn.store.rest import wire
 
 router = APIRouter(tags=["audit"])
 JSON_LINES = "application/x-ndjson"
+
+
+class RecordedEvent(BaseModel):
+    entity: str
+    action: str
+    payload: dict[str, Any]
+
+
+class ModelEvent(BaseModel):
+    action: str
+    payload: dict[str, Any]
 
 
 class Signature(BaseModel):
@@ -46,6 +59,20 @@ def export_events(store: StoreDep) -> StreamingResponse:
             yield (json.dumps(asdict(event), ensure_ascii=False) + "\n").encode("utf-8")
 
     return StreamingResponse(lines(), media_type=JSON_LINES)
+
+
+@router.post("/audit/events")
+def record_event(body: RecordedEvent, store: StoreDep) -> JSONResponse:
+    """Append an event written by a feature outside the store (admins: any entity)."""
+    event = store.audit.record(body.entity, body.action, body.payload)
+    return JSONResponse(wire.audit_event_out(event))
+
+
+@router.post("/audit/registered-models/{name}/events")
+def record_model_event(name: str, body: ModelEvent, store: StoreDep) -> JSONResponse:
+    """Append an event about one registered model (whoever may edit the model)."""
+    event = store.audit.record(f"registered_model:{name}", body.action, body.payload)
+    return JSONResponse(wire.audit_event_out(event))
 
 
 @router.get("/audit/signatures")

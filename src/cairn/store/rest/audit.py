@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -38,6 +39,18 @@ class RestAuditRepository(AuditRepository):
     def head(self) -> tuple[int, str]:
         found = self._api.get("/audit/head")
         return int(found["seq"]), str(found["hash"])
+
+    def _record(self, entity: str, action: str, payload: dict[str, Any]) -> AuditEvent:
+        """Append on the server: a registered model's events need EDIT on the model, others
+        an admin."""
+        kind, _, name = entity.partition(":")
+        if kind == "registered_model":
+            path = f"/audit/registered-models/{quote(name, safe='')}/events"
+            found = self._api.send("POST", path, {"action": action, "payload": payload})
+        else:
+            body = {"entity": entity, "action": action, "payload": payload}
+            found = self._api.send("POST", "/audit/events", body)
+        return wire.audit_event_in(found)
 
     def verify_chain(self) -> ChainReport:
         """The server's check of its chain and rows."""

@@ -93,8 +93,9 @@ def append_event(
 class SqlAuditRepository(AuditRepository):
     """Reads of the audit trail from the SQL store."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, actor: str = "") -> None:
         self._engine = engine
+        self._actor = actor
 
     def list_events(
         self, after_seq: int = 0, limit: int = 1000, entity: str | None = None
@@ -123,6 +124,15 @@ class SqlAuditRepository(AuditRepository):
                 sa.select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1)
             ).one()
         return int(row.seq), str(row.hash)
+
+    def _record(self, entity: str, action: str, payload: dict[str, Any]) -> AuditEvent:
+        """Append one event in its own write transaction and read it back."""
+
+        def add(conn: Connection) -> int:
+            return append_event(conn, self._actor, action, entity, payload)
+
+        seq = run_write(self._engine, add)
+        return self.list_events(after_seq=seq - 1, limit=1)[0]
 
     def verify_chain(self) -> ChainReport:
         """Recompute every hash of the chain and compare the run rows with it."""

@@ -60,7 +60,7 @@ class SqlStore(Store):
         upgrade(self._engine)
         self.experiments = SqlExperimentRepository(self._engine, self._artifact_root, self.actor)
         self.runs = SqlRunRepository(self._engine, self.actor)
-        self.audit = SqlAuditRepository(self._engine)
+        self.audit = SqlAuditRepository(self._engine, self.actor)
         self.logged_models = SqlLoggedModelRepository(self._engine, self.actor)
         self.run_io = SqlRunIORepository(self._engine, self.actor)
         self.datasets = SqlDatasetRepository(self._engine)
