@@ -3,12 +3,10 @@ tiny cairn.yaml pipeline run directly or through a schedule."""
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from cairn.monitoring.actions import TAIL, run_action
 from cairn.monitoring.spec import ActionSpec
 from cairn.pipelines.schedules import add_schedule
 from cairn.tracking.client import CairnClient
+from webhook_support import webhook_server
 
 CONTEXT: dict[str, Any] = {
     "monitor": "churn",
@@ -31,33 +30,10 @@ CONTEXT: dict[str, Any] = {
 }
 
 
-class Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]]
-    status = 200
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
-        status = int(self.path.rsplit("/", 1)[-1]) if self.path[-3:].isdigit() else 200
-        if self.path.startswith("/slow"):
-            time.sleep(1.0)
-        self.send_response(status)
-        self.end_headers()
-        self.wfile.write(b"nope" if status >= 400 else b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def hook() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.received = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with webhook_server() as server:
+        yield server
 
 
 def url(server: ThreadingHTTPServer, path: str) -> str:

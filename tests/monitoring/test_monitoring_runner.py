@@ -3,10 +3,9 @@ their actions (a real webhook server and shell commands), time windows, two runn
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +19,15 @@ from cairn.monitoring.runner import run_all, run_monitor
 from cairn.monitoring.window_data import load_window
 from cairn.monitoring.windows import WindowBounds
 from cairn.tracking.client import CairnClient
+from webhook_support import webhook_server
 
 HOUR = 3_600_000
 
 
-class Hook(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def hook() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.received = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with webhook_server() as server:
+        yield server
 
 
 def frame(rows: int, seed: int, *, start: int = 0) -> pd.DataFrame:

@@ -4,11 +4,9 @@ verifies, and catches an edit of the event), and announced through a real webhoo
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,29 +20,13 @@ from cairn.online import OnlineTrainer
 from cairn.online.guard_api import Verdict
 from cairn.online.quarantine import Quarantine, reject
 from cairn.store.sql import SqlStore
-
-
-class Hook(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        return
+from webhook_support import webhook_server
 
 
 @pytest.fixture
 def hook() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.received = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with webhook_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cairn.errors import AlreadyExists, InvalidInput
-from cairn.store.base import HeadSignature, Store
+from cairn.store.audit_repository import HeadSignature
+from cairn.store.base import Store
 from cairn.store.sql.audit_verify import AuditFinding
 
 PRIVATE_NAME = "audit_ed25519.pem"

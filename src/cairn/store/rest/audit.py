@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from cairn.entities import AuditEvent
-from cairn.store.base import AuditRepository, HeadSignature
+from cairn.store.audit_repository import AuditRepository, HeadSignature
 from cairn.store.rest import transport, wire
 from cairn.store.sql.audit_replay import AuditFinding
 from cairn.store.sql.audit_verify import ChainReport, FullEvent

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cairn.entities import AuditEvent
-from cairn.store.base import AuditRepository, HeadSignature, acting_as, now_ms
+from cairn.store.audit_repository import AuditRepository, HeadSignature
+from cairn.store.base import acting_as, now_ms
 from cairn.store.sql import schema as t
 from cairn.store.sql.engine import Hot, insert_statement, run_write
 
