@@ -81,7 +81,8 @@ def test_moving_the_alias_under_load_fails_no_request(registered, serve):
         for thread in clients:
             thread.join()
     assert failures == []
-    assert sum(len(mine) for mine in answers) > 100  # it was under load
+    # Every client kept sending through the move (a count, not a rate: the machine may be busy).
+    assert all(len(mine) >= 3 for mine in answers)
     for mine in answers:
         assert mine[0] == 1 and mine[-1] == 2
         switched = mine.index(2)
