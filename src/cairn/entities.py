@@ -15,6 +15,7 @@ from itertools import repeat
 from typing import Any, NamedTuple, overload
 
 __all__ = [
+    "PARENT_TAG",
     "STAGES",
     "VERSION_STATUSES",
     "AuditEvent",
@@ -45,6 +46,8 @@ __all__ = [
     "ScheduleRun",
     "ViewType",
 ]
+
+PARENT_TAG = "cairn.parentRunId"  # the system tag naming a nested run's parent
 
 
 class LifecycleStage(enum.StrEnum):

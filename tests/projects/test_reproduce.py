@@ -300,3 +300,52 @@ def test_tampered_diff_is_refused_and_the_worktree_removed(train_repo: Path) -> 
     assert result.exit_code == 2
     assert "does not match its hash" in result.stderr
     assert "cairn-reproduce" not in _git(train_repo, "worktree", "list")
+
+
+def test_the_quickstart_sweep_reproduces_run_by_run(train_repo: Path) -> None:
+    """A script that makes many runs (a sweep with nested folds): each reproduces to its own
+    counterpart of the re-run, not to whichever run the re-run made first."""
+    quickstart = Path(__file__).parents[2] / "examples" / "quickstart.py"
+    (train_repo / "quickstart.py").write_text(quickstart.read_text())
+    _commit(train_repo, "quickstart")
+    env = {**os.environ, "CAIRN_TRACKING_URI": _uri(train_repo)}
+    done = subprocess.run([sys.executable, "quickstart.py"], cwd=train_repo, env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    client = _client(train_repo)
+    (experiment,) = [e for e in client.search_experiments() if e.name == "quickstart"]
+    runs = {r.info.run_name: r for r in client.search_runs(experiment.experiment_id)}
+    assert len(runs) == 12  # three learning rates, each with three folds
+
+    for name in ("lr-0.1", "lr-0.5-fold-1"):
+        original = runs[name]
+        result, report = _reproduce(original.info.run_id)
+        assert result.exit_code == 0, result.output
+        assert report["passed"], report
+        assert any("made 12 runs" in note for note in report["notes"])
+        new = client.get_run(report["reproduction_run_id"])
+        assert new.info.run_name == name
+        assert new.data.tags["cairn.reproduction.of"] == original.info.run_id
+        assert new.data.params == original.data.params
+        assert new.data.metrics == original.data.metrics
+    tagged = client.search_runs(experiment.experiment_id, "tags.`cairn.reproduction.of` != ''")
+    assert len(tagged) == 2  # only the counterparts, not every run of the re-runs
+
+
+def test_a_rerun_that_makes_no_run_is_bad_input(train_repo: Path) -> None:
+    (train_repo / "maybe.py").write_text(
+        "import os\nimport cairn\n"
+        "if os.environ.get('MAKE_RUN'):\n"
+        "    with cairn.start_run():\n"
+        "        cairn.log_metric('m', 1.0)\n"
+    )
+    _commit(train_repo, "maybe")
+    os.environ["MAKE_RUN"] = "1"
+    try:
+        run_id = _train(train_repo, script="maybe.py")
+    finally:
+        del os.environ["MAKE_RUN"]
+    result = _cairn("reproduce", run_id)
+    assert result.exit_code == 2
+    assert "made no run" in result.stderr and run_id in result.stderr
+    assert "cairn-reproduce" not in _git(train_repo, "worktree", "list")

@@ -192,6 +192,28 @@ def test_seeds_set_before_a_resumed_run_starts_are_recorded_on_it(monkeypatch):
     assert tags["cairn.seed.python"] == "7" and tags["cairn.seed.numpy"] == "7"
 
 
+def test_cairn_run_id_names_only_the_first_top_level_run(monkeypatch):
+    """A script handed CAIRN_RUN_ID that makes several runs (a sweep) resumes that run once;
+    its later runs are new, so they do not log params into the first one."""
+    client = cairn.CairnClient()
+    made = client.create_run(client.create_experiment("handed"))
+    monkeypatch.setenv("CAIRN_RUN_ID", made.info.run_id)
+    ids, children = [], []
+    for lr in (0.1, 0.5):
+        with cairn.start_run() as run:
+            cairn.log_param("lr", lr)
+            with cairn.start_run(nested=True) as child:
+                children.append(child.info.run_id)
+            ids.append(run.info.run_id)
+    assert ids[0] == made.info.run_id and ids[1] != made.info.run_id
+    assert made.info.run_id not in children
+    assert cairn.get_run(ids[1]).data.params == {"lr": "0.5"}
+    invocations = {
+        cairn.get_run(i).data.tags["cairn.source.invocation"] for i in children + ids[1:]
+    }
+    assert len(invocations) == 1  # every run this process made shares its invocation id
+
+
 def test_the_embedded_store_does_not_make_a_clean_commit_look_dirty(project):
     """The default store lives in .cairn/ inside the repository; it keeps itself out of git,
     so a run of committed code is recorded as clean (and reproduced without a diff)."""

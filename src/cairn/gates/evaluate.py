@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cairn.comparisons import COMPARISONS
+from cairn.entities import PARENT_TAG
 from cairn.errors import NotFound
 
 if TYPE_CHECKING:
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GROUP_TAG", "PARENT_TAG", "SEED_TAG", "GateReport", "GateResult", "evaluate"]
 
-PARENT_TAG = "cairn.parentRunId"
 GROUP_TAG = "cairn.gate.group"
 SEED_TAG = "cairn.seed.python"
 

@@ -19,12 +19,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from cairn.entities import Run
+from cairn.entities import PARENT_TAG, Run
 from cairn.errors import InvalidInput
 from cairn.projects.reproduce_data import restore_data
 from cairn.projects.reproduce_exec import (
     REPRODUCTION_TAG,
-    run_command,
+    run_script,
+    run_stage,
     script_command,
     stage_command,
 )
@@ -43,7 +44,6 @@ from cairn.tracking.context_git import DIFF_ARTIFACT
 __all__ = ["REPRODUCTION_TAG", "ReproductionReport", "reproduce", "run_kind"]
 
 ENV_MANAGERS = ("local", "virtualenv", "uv")
-PARENT_TAG = "cairn.parentRunId"
 _PROJECT = "cairn.project."
 
 
@@ -144,10 +144,13 @@ def _rerun(
         return _rerun_project(client, original, worktree, root, env_manager, echo)
     if kind == "stage":
         command = stage_command(original, worktree)
-    else:
-        python = _script_python(client, original, worktree, env_manager, report)
-        command = script_command(original, worktree, python)
-    new_id, code = run_command(client, original, command, worktree, echo)
+        new_id, code = run_stage(client, original, command, worktree, echo)
+        return new_id, code, command.text
+    python = _script_python(client, original, worktree, env_manager, report)
+    command = script_command(original, worktree, python)
+    new_id, code, made = run_script(client, original, command, echo)
+    if made > 1:
+        report.notes.append(f"the script made {made} runs; compared with the one at the same place")
     return new_id, code, command.text
 
 

@@ -1,9 +1,11 @@
 """Re-running a plain script run or a pipeline stage run in a reproduction worktree.
 
-The reproduction's run is created first (tag ``cairn.reproduction.of``, the worktree's source
-context) and handed to the process as ``CAIRN_RUN_ID`` with ``CAIRN_TRACKING_URI`` naming the
-original store, so the script's own ``cairn.log_*`` calls land in it. The process's output is
-passed on line by line to ``echo`` (the CLI sends it to stderr, keeping stdout for the report).
+A stage's run is created first (tag ``cairn.reproduction.of``, the worktree's source context)
+and handed to the stage's process as ``CAIRN_RUN_ID``, as the pipeline does. A script makes its
+own runs, maybe several: it runs with a fresh ``CAIRN_INVOCATION_ID``, and afterwards the run
+standing where the original stood (:mod:`cairn.projects.reproduce_match`) is tagged. Both run
+with ``CAIRN_TRACKING_URI`` naming the original store. The process's output is passed on line
+by line to ``echo`` (the CLI sends it to stderr, keeping stdout for the report).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +23,16 @@ from pathlib import Path
 from cairn import config
 from cairn.entities import Metric, Run, RunStatus
 from cairn.errors import InvalidInput
+from cairn.projects.reproduce_match import match_reproduction
 from cairn.tracking.client import CairnClient
-from cairn.tracking.context import REDACTED, collect_run_context
+from cairn.tracking.context import (
+    ENV_INVOCATION,
+    INVOCATION_TAG,
+    REDACTED,
+    collect_run_context,
+)
 
-__all__ = ["Command", "run_command", "script_command", "stage_command"]
+__all__ = ["Command", "run_script", "run_stage", "script_command", "stage_command"]
 
 REPRODUCTION_TAG = "cairn.reproduction.of"
 _PYTHON = re.compile(r"python(\d+(\.\d+)?)?(\.exe)?")
@@ -97,14 +106,14 @@ def stage_command(original: Run, worktree: Path) -> Command:
     )
 
 
-def run_command(
+def run_stage(
     client: CairnClient,
     original: Run,
     command: Command,
     worktree: Path,
     echo: Callable[[str], None] | None = None,
 ) -> tuple[str, int]:
-    """Run ``command`` into a new run of the original's experiment; (run id, exit code)."""
+    """Run a stage's ``command`` into a new run made beforehand; (run id, exit code)."""
     argv = [command.argv] if isinstance(command.argv, str) else command.argv
     context = collect_run_context(argv=argv, cwd=str(command.cwd))
     tags = {**context.tags, REPRODUCTION_TAG: original.info.run_id}
@@ -113,17 +122,7 @@ def run_command(
     run_id = run.info.run_id
     for path, content in context.artifacts.items():
         client.log_bytes(run_id, content, path)
-    env = {
-        **os.environ,
-        **command.env,
-        config.ENV_TRACKING_URI: client.tracking_uri,
-        "CAIRN_RUN_ID": run_id,
-        "CAIRN_EXPERIMENT_ID": original.info.experiment_id,
-    }
-    if client.settings.artifact_root:
-        env[config.ENV_ARTIFACT_ROOT] = client.settings.artifact_root
-    env.pop(config.ENV_SPOOL_DIR, None)
-    code = _execute(command, env, echo)
+    code = _execute(command, _environment(client, original, command, CAIRN_RUN_ID=run_id), echo)
     if command.metrics_files:
         _log_stage_metrics(client, run_id, worktree, command)
     if command.deps:
@@ -132,6 +131,57 @@ def run_command(
         status = RunStatus.FINISHED if code == 0 else RunStatus.FAILED
         client.set_terminated(run_id, status.value)
     return run_id, code
+
+
+def run_script(
+    client: CairnClient,
+    original: Run,
+    command: Command,
+    echo: Callable[[str], None] | None = None,
+) -> tuple[str, int, int]:
+    """Run a script's ``command`` under a fresh invocation id and tag the run of it standing
+    where ``original`` stood; (run id, exit code, how many runs the script made)."""
+    invocation = uuid.uuid4().hex
+    env = _environment(client, original, command, **{ENV_INVOCATION: invocation})
+    code = _execute(command, env, echo)
+    made = _invocation_runs(client, original.info.experiment_id, invocation)
+    old = original.data.tags.get(INVOCATION_TAG)
+    siblings = _invocation_runs(client, original.info.experiment_id, old) if old else []
+    try:
+        run = match_reproduction(original, siblings, made, client.get_run)
+    except InvalidInput as exc:
+        if code != 0:
+            raise InvalidInput(f"`{command.text}` exited with code {code}; {exc}") from None
+        raise
+    client.set_tag(run.info.run_id, REPRODUCTION_TAG, original.info.run_id)
+    return run.info.run_id, code, len(made)
+
+
+def _invocation_runs(client: CairnClient, experiment_id: str, invocation: str) -> list[Run]:
+    """Every run of one invocation: in the experiment first, else in any experiment."""
+    query = f"tags.`{INVOCATION_TAG}` = '{invocation}'"
+    runs = list(client.search_runs([experiment_id], query, max_results=1000))
+    if not runs:
+        ids = [exp.experiment_id for exp in client.search_experiments(max_results=1000)]
+        runs = list(client.search_runs(ids, query, max_results=1000)) if ids else []
+    return runs
+
+
+def _environment(
+    client: CairnClient, original: Run, command: Command, **extra: str
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **command.env,
+        config.ENV_TRACKING_URI: client.tracking_uri,
+        "CAIRN_EXPERIMENT_ID": original.info.experiment_id,
+    }
+    env.pop("CAIRN_RUN_ID", None)  # a script makes its own runs; a stage's is in ``extra``
+    env.update(extra)
+    if client.settings.artifact_root:
+        env[config.ENV_ARTIFACT_ROOT] = client.settings.artifact_root
+    env.pop(config.ENV_SPOOL_DIR, None)
+    return env
 
 
 def _execute(command: Command, env: dict[str, str], echo: Callable[[str], None] | None) -> int:

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -25,8 +26,10 @@ from cairn.tracking.context_host import (
 )
 
 __all__ = [
+    "INVOCATION_TAG",
     "RunContext",
     "collect_run_context",
+    "invocation_id",
     "redact_command",
     "requirements_text",
     "strip_credentials",
@@ -38,6 +41,9 @@ T = TypeVar("T")
 MAX_TAG_LENGTH = 8000
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
 REDACTED = "REDACTED"
+INVOCATION_TAG = "cairn.source.invocation"
+ENV_INVOCATION = "CAIRN_INVOCATION_ID"
+_PROCESS_INVOCATION = uuid.uuid4().hex
 _ACCELERATOR_ENV = (
     "CUDA_VISIBLE_DEVICES",
     "HIP_VISIBLE_DEVICES",
@@ -97,7 +103,14 @@ def collect_run_context(
     for name in sorted(os.environ):
         if name in _ACCELERATOR_ENV or name.startswith("TPU_"):
             tags[f"cairn.hardware.env.{name}"] = os.environ[name]
+    tags[INVOCATION_TAG] = invocation_id()
     return RunContext({key: _truncate(value) for key, value in tags.items()}, artifacts)
+
+
+def invocation_id() -> str:
+    """The id shared by every run this process records (``CAIRN_INVOCATION_ID`` when a parent
+    process such as ``cairn reproduce`` set it): runs with one id came from one invocation."""
+    return os.environ.get(ENV_INVOCATION) or _PROCESS_INVOCATION
 
 
 def _best_effort(probe: Callable[..., T], *args: Any) -> T | None:

@@ -98,6 +98,7 @@ _clients: dict[str, CairnClient] = {}
 _recovered: set[str] = set()
 _open_runs: list[ActiveRun] = []  # every run this process has open, for the exit hook
 _lock = threading.Lock()
+_env_run_taken: str | None = None  # the CAIRN_RUN_ID value this process has resumed
 
 
 # -- set-up ------------------------------------------------------------------------------------
@@ -188,7 +189,8 @@ def start_run(
             "pass nested=True to start a child run"
         )
     _recover_once(client)
-    run_id = run_id or (os.environ.get(ENV_RUN_ID) if not stack else None)
+    if not run_id and not stack:
+        run_id = _take_env_run_id()
     if run_id:
         run = _resume(client, run_id)
     else:
@@ -216,6 +218,17 @@ def start_run(
         _open_runs.append(active)
     _install_exit_hooks()
     return active
+
+
+def _take_env_run_id() -> str | None:
+    """``CAIRN_RUN_ID`` (set by a pipeline stage, ``cairn run`` or ``cairn reproduce``) names
+    the first top-level run of this process only; a script's later runs are new runs."""
+    global _env_run_taken
+    value = os.environ.get(ENV_RUN_ID) or None
+    if value is None or value == _env_run_taken:
+        return None
+    _env_run_taken = value
+    return value
 
 
 def _create(

@@ -11,11 +11,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from cairn.entities import Run
+from cairn.entities import PARENT_TAG, Run
 
 NOTE_TAG = "cairn.note.content"  # the run's description
 MLFLOW_NOTE_TAG = "mlflow.note.content"  # the same, written straight to a store by MLflow code
-PARENT_TAG = "cairn.parentRunId"
 DIFF_ARTIFACT = "source/uncommitted.diff"
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
 SYSTEM_PREFIXES = ("cairn.", "mlflow.")

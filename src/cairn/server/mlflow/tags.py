@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cairn.entities import Run
+from cairn.entities import PARENT_TAG, Run
 from cairn.store.search import (
     ATTRIBUTE,
     TAG,
@@ -43,7 +43,6 @@ from cairn.store.search import (
 )
 from cairn.store.search.ast import Scalar, Value
 from cairn.store.search.fields import PLURAL
-from cairn.store.sql.run_statements import PARENT_TAG
 from cairn.tracking.fluent import NOTE_TAG
 
 RUN_NAME = "mlflow.runName"

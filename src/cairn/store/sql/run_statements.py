@@ -13,7 +13,6 @@ from cairn.store.sql.engine import Hot, insert_statement
 
 ACTIVE = LifecycleStage.ACTIVE.value
 DELETED = LifecycleStage.DELETED.value
-PARENT_TAG = "cairn.parentRunId"
 
 RUN_COLUMNS = (
     t.runs.c.run_uuid,

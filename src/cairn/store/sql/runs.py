@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cairn.entities import (
+    PARENT_TAG,
     Metric,
     MetricHistory,
     Page,
@@ -36,7 +37,6 @@ from cairn.store.sql.run_statements import (
     INSERT_RUN,
     INSERT_TAGS,
     KV,
-    PARENT_TAG,
     RUN_COLUMNS,
     RUN_INSERT_COLUMNS,
     SELECT_EXPERIMENT,
