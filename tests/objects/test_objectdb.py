@@ -140,3 +140,28 @@ def test_listing_finds_objects_and_temporaries_and_skips_strays(tmp_path):
     listed = db.listing()
     assert sorted(listed.oids) == sorted([a, b])
     assert sorted(listed.temporaries) == sorted([str(beside), str(spare)])
+
+
+def _tear(db: ObjectDB, oid: str, keep: int) -> None:
+    """What a power cut before write-back leaves: the object's name with part of its bytes."""
+    path = db.path_of(oid)
+    path.chmod(0o644)
+    with open(path, "r+b") as handle:
+        handle.truncate(keep)
+
+
+@pytest.mark.parametrize("size", [10, 200_000])
+def test_a_torn_object_is_rewritten_by_the_next_store_of_its_content(db, tmp_path, size):
+    data = os.urandom(size)
+    src = tmp_path / "src"
+    src.write_bytes(data)
+    oid = db.add_file(src)
+    for store in (
+        lambda: db.store_bytes(data),
+        lambda: db.store_file(src),
+        lambda: db.store_files([src])[0],
+    ):
+        _tear(db, oid, size // 2)
+        assert store() == (oid, True)
+        assert db.read_bytes(oid) == data  # whole again, and verified
+        assert store() == (oid, False)  # a whole object is left alone

@@ -4,7 +4,8 @@ Every target is checked before anything is written (inside the project, not ``.c
 ``.git``, not a pointer, not inside or around data tracked already, not tracked by git, only
 regular files and folders). Then, per target: unchanged files (by the state index) are not
 read again, the others are hashed while they are copied into the cache (many at once in
-threads, no fsync each), the cache is flushed once, and only then is the pointer written
+threads, no fsync each), the cache is flushed once (with ``[data] fsync``; else the OS writes
+it back, as with git and DVC), and only then is the pointer written
 (atomically) and the data path added to the folder's ``.gitignore``.
 """
 

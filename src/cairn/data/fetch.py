@@ -4,7 +4,7 @@ Packed objects are read with ranged requests, neighbours merged into one read, s
 20,000 small files costs a handful of requests. Every object's bytes are hashed before the
 object enters the cache: a corrupted or truncated remote object is reported with its remote
 path and never stored. Objects are written without a per-file fsync (``durable=False``) and
-flushed to disk together at the end (:meth:`ObjectDB.sync`). Each stored object's signature is returned, so the state index can
+flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``). Each stored object's signature is returned, so the state index can
 remember it as verified and checkout need not hash it again.
 """
 

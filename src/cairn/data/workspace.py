@@ -19,7 +19,7 @@ from cairn.data.lock import data_lock
 from cairn.data.pointer import SUFFIX, Pointer, data_path_of, is_pointer_path, pointer_path_for
 from cairn.data.progress import QUIET, Reporter
 from cairn.data.state import StateIndex
-from cairn.errors import InvalidInput, InvalidPath, NotFound, ObjectMissing
+from cairn.errors import ConfigError, InvalidInput, InvalidPath, NotFound, ObjectMissing
 from cairn.objects.db import ObjectDB
 from cairn.objects.manifest import Manifest
 
@@ -33,6 +33,7 @@ R = TypeVar("R")
 # Kept in step with ``cairn init``: only config.toml (and this file) are meant for git.
 # Folders never searched for pointers when git cannot list them.
 _SKIP_DIRS = {"node_modules", "__pycache__", "venv"}
+ENV_FSYNC = "CAIRN_DATA_FSYNC"
 
 
 def worker_count(config: dict) -> int:
@@ -46,6 +47,28 @@ def worker_count(config: dict) -> int:
     return max(2, min(16, 4 * (os.cpu_count() or 1)))
 
 
+def fsync_setting(config: dict) -> bool:
+    """Whether commands wait until new cache objects are on disk: ``CAIRN_DATA_FSYNC``, else
+    ``[data] fsync``, else no (the OS writes them back, as with git and DVC; an object a power
+    cut tears is caught by its hash on read and rewritten by the next add of its content)."""
+    raw: object = os.environ.get(ENV_FSYNC)
+    where = ENV_FSYNC
+    if raw is None:
+        section = config.get("data", {})
+        raw = section.get("fsync") if isinstance(section, dict) else None
+        where = "[data] fsync in .cairn/config.toml"
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{where} must be true or false, got {raw!r}")
+
+
 class Workspace:
     """One project's data: ``root``, ``cache`` (an :class:`ObjectDB`), ``state`` and
     ``config`` (the project's settings)."""
@@ -53,8 +76,8 @@ class Workspace:
     def __init__(self, root: Path, config: dict | None = None) -> None:
         self.root = Path(root).resolve()
         self.cairn_dir = self.root / CAIRN_DIR
-        self.cache = ObjectDB(self.cairn_dir / "cache")
         self.config = project_config(self.root) if config is None else config
+        self.cache = ObjectDB(self.cairn_dir / "cache", flush=fsync_setting(self.config))
         self.state = StateIndex(self.cairn_dir / "state.db")
         self._manifests: dict[str, Manifest] = {}
 

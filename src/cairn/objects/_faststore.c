@@ -219,7 +219,10 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
         hex_of(digest, item->oid);
     }
     size_t folder_len = final_path(batch, item->oid, final);
-    if (item->expected == NULL && stat(final, &st) == 0) { /* as store_bytes: any entry */
+    /* As store_bytes: any entry counts as present, except a regular file of another size,
+     * torn by a power cut before write-back, which is replaced. */
+    if (item->expected == NULL && stat(final, &st) == 0 &&
+        (!S_ISREG(st.st_mode) || st.st_size == (off_t)len)) {
         item->outcome = DONE;
         return;
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -43,8 +44,9 @@ class CacheListing(NamedTuple):
 class ObjectDB:
     """Content-addressed objects under ``root`` (created on the first write)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, flush: bool = True) -> None:
         self.root = Path(root)
+        self.flush = flush  # whether sync() waits for the disk (else the OS writes back)
         self._root_text = str(self.root)
         self._made: set[str] = set()
         self._token = f"{os.getpid()}-{os.urandom(3).hex()}-"
@@ -192,9 +194,10 @@ class ObjectDB:
 
     def sync(self) -> None:
         """Flush every object written with ``durable=False`` since the last call to the disk:
-        one fsync each when they are few, else one ``syncfs`` of the cache's filesystem."""
+        one fsync each when they are few, else one ``syncfs`` of the cache's filesystem.
+        Without ``flush`` they are left to the OS's write-back (as git and DVC do)."""
         written, self._unsynced = self._unsynced, []
-        if not written:
+        if not written or not self.flush:
             return
         if len(written) <= SYNC_EACH_UP_TO:
             for path in written:
@@ -292,7 +295,7 @@ class ObjectDB:
         try:
             oid = copy_and_hash(Path(src), tmp)
             final = self.path_of(oid)
-            if final.is_file():
+            if _whole(final, os.stat(tmp).st_size):
                 _unlink_quietly(tmp)
                 return oid, False
             self._folder(oid[:2])
@@ -314,7 +317,7 @@ class ObjectDB:
         oid = oid or hash_bytes(data)
         prefix = oid[:2]
         final = f"{self._root_text}/{prefix}/{oid[2:]}"
-        if os.path.exists(final):
+        if _whole(final, len(data)):
             return oid, False
         if prefix not in self._made:
             self._folder(prefix)
@@ -428,6 +431,17 @@ def _check_stream(hasher: Hasher, expected_oid: str, source: str) -> None:
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def _whole(final: str | Path, size: int) -> bool:
+    """Whether object file ``final`` is present with ``size`` bytes. One of another size was
+    torn (a power cut before write-back) and is replaced by the caller; any other entry
+    counts as present."""
+    try:
+        st = os.stat(final)
+    except OSError:  # absent, or a file where its prefix folder should be
+        return False
+    return not stat_module.S_ISREG(st.st_mode) or st.st_size == size
 
 
 def _syncfs(fd: int) -> bool:
