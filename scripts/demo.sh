@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The README's main command: set up a virtualenv and run the example on the embedded default
-# store (SQLite + a local folder in .cairn/ of this checkout), then list what it recorded.
+# The README's main command: set up a virtualenv, then run the journey demo
+# (examples/journey/run.py) on the embedded default store (SQLite + a local folder in
+# journey/.cairn/): data versioning, a tracked pipeline, a sweep, the registry and its gates,
+# serving, monitoring with drift and retraining, the audit trail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
@@ -8,8 +10,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # The grep drops pip's notes about absent local index folders; pipefail keeps pip's status.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --progress-bar off \
-    -e '.[pandas,plots]' 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
-.venv/bin/python examples/quickstart.py
-echo
-echo "\$ cairn runs list --experiment quickstart"
-.venv/bin/cairn runs list --experiment quickstart
+    -e '.[serving,monitoring,sklearn,plots]' 2>&1 \
+    | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+.venv/bin/python examples/journey/run.py --fresh "$@"

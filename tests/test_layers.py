@@ -9,7 +9,7 @@ import cairn
 
 SRC = Path(cairn.__file__).parent
 
-CORE = {"entities", "errors", "config", "uris"}
+CORE = {"entities", "errors", "config", "uris", "extras", "reprs"}
 FOUNDATION = {"store", "artifacts", "objects"}
 INTERFACES = {"cli", "server", "ui"}
 # ``testing`` (the pytest plugin) uses capabilities such as tracking, so it sits with them:

@@ -84,6 +84,20 @@ def __dir__() -> list[str]:
     return __all__
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext cairn``: autoreload edited modules; runs record this notebook."""
+    from cairn.notebook.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext cairn``: remove ``%cairn_notebook`` (autoreload stays as it is)."""
+    from cairn.notebook.extension import unload
+
+    unload(ipython)
+
+
 if TYPE_CHECKING:  # pragma: no cover
     from cairn import data as data
     from cairn import entities as entities

@@ -4,12 +4,20 @@ Order, first match wins: an explicit argument > ``CAIRN_TRACKING_URI`` > ``[tool
 ``pyproject.toml`` or ``.cairn/config.toml`` of the project > ``.cairn/`` at the project
 root, which is the nearest folder upward holding ``.cairn/`` or ``.git``, else the current
 folder.
+
+Commands that only read wrap their work in :func:`existing_project_only`: there, the default
+store of a folder without ``.cairn/`` is an error saying to run ``cairn init``, instead of a
+new empty store created wherever the command happened to run.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +29,10 @@ ENV_SPOOL_DIR = "CAIRN_SPOOL_DIR"
 CAIRN_DIR = ".cairn"
 # Only config.toml is meant for git: the database, artifacts, cache and spool stay local.
 CAIRN_GITIGNORE = "*\n!.gitignore\n!config.toml\n"
+
+_EXISTING_ONLY: ContextVar[bool] = ContextVar("cairn_existing_project_only", default=False)
+# "scheme:" without "//" ("sqlite:/x", "postgresql:host"); one letter is a Windows drive.
+_SCHEME_WITHOUT_SLASHES = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?!//)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +90,59 @@ def _absolute(uri: str, root: Path) -> str:
     return uri
 
 
+@contextmanager
+def existing_project_only() -> Iterator[None]:
+    """Within, resolving to the default store of a folder with no ``.cairn/`` raises
+    ConfigError instead of letting the caller create the store there."""
+    token = _EXISTING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _EXISTING_ONLY.reset(token)
+
+
+def _chosen_uri(tracking_uri: str | None, root: Path, config: dict) -> tuple[object, str]:
+    """The configured tracking URI (None when unset) and where it came from."""
+    if tracking_uri:
+        return tracking_uri, "tracking URI"
+    if os.environ.get(ENV_TRACKING_URI):
+        return os.environ[ENV_TRACKING_URI], ENV_TRACKING_URI
+    where = f"{root / CAIRN_DIR / 'config.toml'} or [tool.cairn] of pyproject.toml"
+    return config.get("tracking_uri"), f"tracking_uri in {where}"
+
+
+def _check_form(uri: str, source: str) -> None:
+    """Refuse URIs that would otherwise be read as a folder name or fail deep in a driver."""
+    bad = _SCHEME_WITHOUT_SLASHES.match(uri)
+    sqlite_host = uri.startswith("sqlite://") and not uri.startswith("sqlite:///")
+    if bad or (sqlite_host and uri != "sqlite://"):
+        scheme = bad[1] if bad else "sqlite"
+        example = (
+            "sqlite:///PATH/cairn.db (three slashes; four for an absolute path)"
+            if scheme.lower().startswith("sqlite")
+            else f"{scheme}://HOST/..."
+        )
+        raise ConfigError(f"{source} {uri!r} is malformed: write it as {example}")
+
+
 def resolve(tracking_uri: str | None = None, cwd: Path | None = None) -> Settings:
     """The settings in force, given an optional explicit tracking URI."""
     root = find_project_root(cwd)
     config = project_config(root)
-    uri = tracking_uri or os.environ.get(ENV_TRACKING_URI) or config.get("tracking_uri")
+    uri, source = _chosen_uri(tracking_uri, root, config)
     default_dir = root / CAIRN_DIR
     default_uri = f"sqlite:///{default_dir / 'cairn.db'}"
-    uri = uri or default_uri
+    if uri is None:
+        if _EXISTING_ONLY.get() and not default_dir.is_dir():
+            here = (cwd or Path.cwd()).resolve()
+            raise ConfigError(
+                f"no cairn project here (no {CAIRN_DIR}/ in {here} or its parents): run "
+                f"`cairn init` first, or set {ENV_TRACKING_URI} to a store"
+            )
+        uri = default_uri
     if not isinstance(uri, str):
-        raise ConfigError(f"tracking_uri must be a string, got {uri!r}")
+        raise ConfigError(f"{source} must be a string, got {uri!r}")
+    _check_form(uri, source)
     artifact_root = os.environ.get(ENV_ARTIFACT_ROOT) or config.get("artifact_root")
     if artifact_root and "://" not in artifact_root:
         artifact_root = str((root / artifact_root).resolve())

@@ -213,6 +213,11 @@ class Experiment:
     creation_time: int | None = None
     last_update_time: int | None = None
 
+    def _repr_html_(self) -> str:
+        from cairn.reprs import experiment_html
+
+        return experiment_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class RunInfo:
@@ -256,6 +261,11 @@ class Run:
 
         return {"info": asdict(self.info), "data": asdict(self.data)}
 
+    def _repr_html_(self) -> str:
+        from cairn.reprs import run_html
+
+        return run_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class FileInfo:
@@ -295,6 +305,11 @@ class Page:
 
     def __getitem__(self, index: int) -> Any:
         return self.items[index]
+
+    def _repr_html_(self) -> str:
+        from cairn.reprs import page_html
+
+        return page_html(self)
 
 
 class LoggedModelStatus(enum.StrEnum):

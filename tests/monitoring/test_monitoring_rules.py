@@ -83,6 +83,10 @@ def window(window_id: int, **kwargs: Any) -> MonitorWindow:
             Rule('drift("plan type") > 0.2', "drift", "plan type", ">", 0.2),
         ),
         (
+            "drifted('petal length (cm)') == 1",
+            Rule("drifted('petal length (cm)') == 1", "drifted", "petal length (cm)", "==", 1.0),
+        ),
+        (
             "f1 drops 5% below the reference",
             Rule("f1 drops 5% below the reference", "f1_macro", None, "<", None, "below", 5.0),
         ),

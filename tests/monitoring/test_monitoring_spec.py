@@ -29,8 +29,8 @@ rules:
     when: f1 < 0.8 for 2 windows
     actions:
       - {webhook: "http://127.0.0.1:9000/hook", timeout: 5}
-      - {command: "echo retrain"}
-      - {pipeline: ., stages: [train]}
+      - {command: "echo retrain", cwd: jobs}
+      - {pipeline: ., stages: [train], experiment: retraining, wait: true}
 """
 
 BASE = {"name": "m", "model": "churn", "task": "regression"}
@@ -51,8 +51,10 @@ def test_the_full_yaml_form(tmp_path):
     assert (rule.name, rule.expr) == ("f1-decay", "f1 < 0.8 for 2 windows")
     assert rule.actions == (
         ActionSpec("webhook", "http://127.0.0.1:9000/hook", {"timeout": 5}),
-        ActionSpec("command", "echo retrain", {}),
-        ActionSpec("pipeline", ".", {"stages": ["train"]}),
+        ActionSpec("command", "echo retrain", {"cwd": "jobs"}),
+        ActionSpec(
+            "pipeline", ".", {"stages": ["train"], "experiment": "retraining", "wait": True}
+        ),
     )
     # the stored JSON form parses back to the same spec
     assert parse_spec(json.loads(json.dumps(spec.to_dict()))) == spec
@@ -134,6 +136,14 @@ BAD = [
     (
         {**BASE, "rules": [{"when": "rmse > 1", "actions": "echo"}]},
         "rules[0].actions must be a list",
+    ),
+    (
+        {**BASE, "rules": [{"when": "rmse > 1", "actions": [{"pipeline": ".", "wait": "yes"}]}]},
+        "rules[0].actions[0].wait must be true or false, got 'yes'",
+    ),
+    (
+        {**BASE, "rules": [{"when": "rmse > 1", "actions": [{"command": "x", "cwd": ""}]}]},
+        "rules[0].actions[0].cwd must be a non-empty string",
     ),
     (
         {**BASE, "features": {"age": "numeric"}, "prediction": "age"},

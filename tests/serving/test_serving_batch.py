@@ -86,8 +86,9 @@ def test_a_model_answering_too_few_rows_leaves_no_output(tmp_path, rows):
         (["-i", "{tmp}/in.csv", "-o", "{tmp}/o.csv", "--chunk-size", "0"], "at least 1, got 0"),
         (["-i", "{tmp}/bad.csv", "-o", "{tmp}/out.csv"], "column 'x' has type string"),
         (["-i", "{tmp}/empty.csv", "-o", "{tmp}/out.csv"], "is empty"),
+        (["-i", "s3://bucket/in.csv", "-o", "{tmp}/out.csv"], "need a Dask --executor"),
     ],
-    ids=["out-suffix", "in-suffix", "missing", "same-file", "chunk-0", "bad-type", "empty"],
+    ids=["out-suffix", "in-suffix", "missing", "same-file", "chunk-0", "bad-type", "empty", "url"],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, rows, scorer_folder, args, message):
     rows.head(10).to_csv(tmp_path / "in.csv", index=False)

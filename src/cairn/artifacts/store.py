@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,8 +22,18 @@ from cairn.artifacts.base import Artifacts
 from cairn.artifacts.paths import clean_artifact_path, ensure_inside
 from cairn.entities import FileInfo
 from cairn.errors import ArtifactError, ConfigError, InvalidPath, NotFound
+from cairn.extras import FILESYSTEM_MODULES, install_hint
 
-_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
+
+def backend_errors() -> tuple[type[BaseException], ...]:
+    """The exception types a filesystem raises for a failed request: ``OSError``, plus
+    botocore's (missing credentials, refused requests) once an S3 backend is loaded."""
+    found: list[type[BaseException]] = [OSError]
+    if "botocore" in sys.modules:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found += [BotoCoreError, ClientError]
+    return tuple(found)
 
 
 def _storage_options(scheme: str) -> dict[str, Any]:
@@ -43,14 +54,13 @@ class ArtifactStore(Artifacts):
         try:
             self.fs, self._root = url_to_fs(self.root_uri, **options)
         except ImportError as exc:
-            extra = _EXTRAS.get(scheme, scheme)
-            raise ConfigError(
-                f"artifact location {root_uri!r} needs the {scheme} filesystem: "
-                f"pip install 'cairn[{extra}]'"
-            ) from exc
+            module = FILESYSTEM_MODULES.get(scheme) or exc.name
+            advice = f"needs {module}: {install_hint(module)}" if module else f"fails: {exc}"
+            raise ConfigError(f"artifact location {root_uri!r} {advice}") from exc
         except ValueError as exc:
             raise ConfigError(f"artifact location {root_uri!r} is not usable: {exc}") from exc
         self._local = isinstance(self.fs, LocalFileSystem)
+        self._errors = backend_errors()
 
     def _full(self, rel: str) -> str:
         if not rel:
@@ -76,7 +86,7 @@ class ArtifactStore(Artifacts):
             self.fs.makedirs(full.rsplit("/", 1)[0], exist_ok=True)
             with self.fs.open(full, "wb") as handle:
                 handle.write(data)
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(
                 f"writing artifact {rel!r} to {self.root_uri} failed: {exc}"
             ) from exc
@@ -92,7 +102,7 @@ class ArtifactStore(Artifacts):
                 os.replace(tmp, full)
             else:
                 self.fs.put_file(str(src), full)
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(f"copying {src} to {self.uri_of(rel)} failed: {exc}") from exc
 
     # -- reads --------------------------------------------------------------------------------
@@ -107,7 +117,7 @@ class ArtifactStore(Artifacts):
             if self.fs.isfile(full):
                 return [FileInfo(rel, False, self.fs.size(full))]
             entries = self.fs.ls(full, detail=True)
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(f"listing {self.uri_of(rel)} failed: {exc}") from exc
         infos = []
         base = self._root.rstrip("/")
@@ -126,7 +136,7 @@ class ArtifactStore(Artifacts):
         """True if a file or folder exists at ``path`` (the root when None)."""
         try:
             return bool(self.fs.exists(self._full(clean_artifact_path(path))))
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(f"checking {self.uri_of(path or '')} failed: {exc}") from exc
 
     def read_bytes(self, path: str) -> bytes:
@@ -140,7 +150,7 @@ class ArtifactStore(Artifacts):
             raise NotFound(f"no artifact {rel!r} under {self.root_uri}") from exc
         except IsADirectoryError as exc:
             raise InvalidPath(f"artifact {rel!r} is a folder; download it instead") from exc
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(f"reading {self.uri_of(rel)} failed: {exc}") from exc
 
     def download(self, path: str | None, dst: str | os.PathLike[str] | None = None) -> Path:
@@ -158,7 +168,7 @@ class ArtifactStore(Artifacts):
             local.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self.fs.get_file(self._full(info.path), str(local))
-            except OSError as exc:
+            except self._errors as exc:
                 raise ArtifactError(f"downloading {self.uri_of(info.path)} failed: {exc}") from exc
         return dest / rel[len(prefix) :] if rel else dest
 
@@ -167,7 +177,7 @@ class ArtifactStore(Artifacts):
         try:
             if self.fs.exists(self._root):
                 self.fs.rm(self._root, recursive=True)
-        except OSError as exc:
+        except self._errors as exc:
             raise ArtifactError(f"deleting {self.root_uri} failed: {exc}") from exc
 
 

@@ -2,8 +2,13 @@
 
 Errors are converted in one place, :meth:`CairnGroup.invoke`: a :class:`cairn.errors.CairnError`
 prints ``Error: <message>`` to stderr and exits with the error's ``exit_code`` (1); click's
-usage errors exit 2; ``--debug`` (or ``CAIRN_DEBUG=1``) adds the traceback. Subcommands are
-imported on first use, and heavy modules only inside the commands, so ``cairn --help`` is fast.
+usage errors exit 2; ``--debug`` (or ``CAIRN_DEBUG=1``) adds the traceback; a module an extra
+provides, missing, is one line naming the ``pip install 'cairn[EXTRA]'`` to run. Subcommands
+are imported on first use, and heavy modules only inside the commands, so ``cairn --help`` is
+fast and works without any extra.
+
+Only the commands in :data:`STARTS_A_PROJECT` may create the default store in a folder with no
+``.cairn/``; the others (listing, showing, verifying ...) say to run ``cairn init`` there.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from cairn import __version__
+from cairn.config import existing_project_only
 from cairn.errors import CairnError
+from cairn.extras import install_hint, missing_optional
 
 if TYPE_CHECKING:
     from cairn.tracking.client import CairnClient
@@ -49,6 +56,40 @@ COMMANDS = {
     "sync": "cairn.cli.maintenance:sync",
     "ui": "cairn.cli.ui:ui",
 }
+
+# Commands that record new work, so may start the default store in a folder without .cairn/
+# (the Python API does too); a command path matches an entry it begins with.
+STARTS_A_PROJECT = (
+    "experiments create",
+    "import-mlflow",
+    "monitor create",
+    "online run",
+    "pipeline run",
+    "run",
+    "schedule add",
+    "scheduler",
+    "server",
+    "sweep",
+)
+# Commands whose optional modules come in one umbrella extra: advise it, not the first module.
+EXTRA_OF_COMMAND = {
+    "models serve": "serving",
+    "models predict": "serving",
+    "models build-docker": "serving",
+    "monitor": "monitoring",
+}
+_WORDS = "cairn.command_words"  # ctx.meta key: the command path, e.g. ["runs", "list"]
+
+
+def _begins_with(words: list[str], entry: str) -> bool:
+    return words[: len(entry.split())] == entry.split()
+
+
+def _missing_extra_message(words: list[str], missing: str) -> str:
+    """'`cairn models serve` needs fastapi: pip install 'cairn[serving]''."""
+    umbrella = [extra for entry, extra in EXTRA_OF_COMMAND.items() if _begins_with(words, entry)]
+    advice = f"pip install 'cairn[{umbrella[0]}]'" if umbrella else install_hint(missing)
+    return f"`{' '.join(['cairn', *words[:2]])}` needs {missing}: {advice}"
 
 
 @dataclass
@@ -124,6 +165,18 @@ class CairnGroup(LazyGroup):
 
     lazy = COMMANDS
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Like the parent's; also notes the command path (the leading words of ``args``)."""
+        words = []
+        for arg in args[:3]:
+            if arg.startswith("-"):
+                break
+            words.append(arg)
+        ctx.meta[_WORDS] = words
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; turn a CairnError into ``Error: ...`` and its exit code."""
         try:
@@ -131,6 +184,12 @@ class CairnGroup(LazyGroup):
         except CairnError as err:
             _report(ctx, err.message)
             ctx.exit(err.exit_code)
+        except ImportError as err:
+            missing = missing_optional(err)
+            if missing is None:
+                raise
+            _report(ctx, _missing_extra_message(ctx.meta.get(_WORDS, []), missing))
+            ctx.exit(1)
         except BrokenPipeError:
             raise  # click's main() handles a closed pipe quietly
         except OSError as err:
@@ -169,6 +228,9 @@ def _report(ctx: click.Context, message: str) -> None:
 def cli(ctx: click.Context, tracking_uri: str | None, debug: bool) -> None:
     """cairn: track, version, run, serve and monitor ML work."""
     ctx.obj = CliState(tracking_uri=tracking_uri or None, debug=debug)
+    words = ctx.meta.get(_WORDS, [])
+    if words and not any(_begins_with(words, entry) for entry in STARTS_A_PROJECT):
+        ctx.with_resource(existing_project_only())
 
 
 def main(argv: list[str] | None = None) -> None:

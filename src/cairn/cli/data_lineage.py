@@ -54,8 +54,7 @@ def lineage(name: str | None, name_like: str | None, as_json: bool) -> None:
         size = output.format_size(facts["size"]) if facts["size"] is not None else "?"
         rows = f", {facts['rows']:,} rows" if facts["rows"] is not None else ""
         output.say(
-            f"[bold]{output.esc(name)}[/bold] @ {output.esc(v.digest[:12])}  "
-            f"{output.esc(facts['path'] or facts['source_type'])}  {size}{rows}"
+            f"{name} @ {v.digest[:12]}  {facts['path'] or facts['source_type']}  {size}{rows}"
         )
         grid = output.table("run", "name", "experiment", "context", "started")
         for use in v.uses:

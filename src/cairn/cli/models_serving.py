@@ -98,12 +98,13 @@ def serve(
 @click.command("predict")
 @click.option("-m", "--model-uri", "uri", required=True, metavar="URI", help="The model.")
 @click.option(
-    "-i", "--input-path", "input_path", required=True, type=click.Path(path_type=Path),
-    help="Rows to score: a .csv (with a header) or .parquet file.",
+    "-i", "--input-path", "input_path", required=True, metavar="PATH|URL",
+    help="Rows to score: a .csv (with a header) or .parquet file (with a Dask --executor, "
+    "also an fsspec URL such as s3://bucket/rows.parquet).",
 )  # fmt: skip
 @click.option(
-    "-o", "--output-path", "output_path", required=True, type=click.Path(path_type=Path),
-    help="Where to write the predictions: .csv or .parquet.",
+    "-o", "--output-path", "output_path", required=True, metavar="PATH|URL",
+    help="Where to write the predictions: .csv or .parquet (a URL with a Dask --executor).",
 )  # fmt: skip
 @click.option(
     "--chunk-size", type=int, default=10_000, show_default=True,
@@ -119,8 +120,8 @@ def serve(
 @json_option
 def predict(
     uri: str,
-    input_path: Path,
-    output_path: Path,
+    input_path: str,
+    output_path: str,
     chunk_size: int,
     executor: str,
     compiler: str,
@@ -142,10 +143,16 @@ def predict(
         from cairn.serving.batch_dask import predict_with_dask
 
         result = predict_with_dask(
-            uri, str(input_path), str(output_path), executor, chunk_size, trusted, compiler
+            uri, input_path, output_path, executor, chunk_size, trusted, compiler
         )
     else:
-        total = count_rows(input_path) if input_path.is_file() else None
+        if "://" in input_path or "://" in output_path:
+            raise InvalidInput(
+                "URLs as --input-path/--output-path need a Dask --executor; with the local "
+                "one give files (copy the data here first)"
+            )
+        source, target = Path(input_path), Path(output_path)
+        total = count_rows(source) if source.is_file() else None
         model = compile_model(load_model(uri, trusted=trusted), compiler, threads=0)
         console = output.console(stderr=True)
         columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn())
@@ -153,7 +160,7 @@ def predict(
                       disable=not console.is_terminal) as progress:  # fmt: skip
             task = progress.add_task("predict", total=total)
             result = predict_file(
-                model, input_path, output_path, chunk_size, lambda n: progress.advance(task, n)
+                model, source, target, chunk_size, lambda n: progress.advance(task, n)
             )
     if as_json:
         output.print_json(
@@ -172,7 +179,7 @@ def predict(
 @click.option(
     "--cairn-requirement", metavar="REQ",
     help="How the image installs cairn (default: cairn[serving]==<this version>); "
-    "e.g. a wheel file copied into the context or a git URL.",
+    "e.g. a git URL (git+https://...) or a package index name with a version.",
 )  # fmt: skip
 def build_docker(uri: str, out_dir: Path, cairn_requirement: str | None) -> None:
     """Write a Dockerfile and build context serving the model at URI on port 8080."""

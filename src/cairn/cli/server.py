@@ -138,10 +138,8 @@ def server(
     """
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise click.UsageError("the server needs its extra: pip install 'cairn[server]'") from exc
+    import uvicorn  # missing: the root command names the extra to install
+
     from cairn.server.app import ServerSettings
 
     uri = _store_uri(backend_store_uri)

@@ -28,12 +28,12 @@ import contextlib
 import errno
 import os
 import secrets
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from cairn.artifacts.store import backend_errors
 from cairn.errors import ConfigError, ObjectMissing, RemoteError
 from cairn.objects.hashing import hash_file
 from cairn.objects.linking import copy_file
@@ -115,16 +115,6 @@ def install_advice(scheme: str) -> str:
     if scheme in ("hdfs", "webhdfs"):
         return "pip install pyarrow (and a Hadoop client with libhdfs)"
     return f"install the fsspec backend for {scheme}://"
-
-
-def backend_errors() -> tuple[type[BaseException], ...]:
-    """The exception types a backend raises for a failed request (mapped to RemoteError)."""
-    found: list[type[BaseException]] = [OSError]
-    if "botocore" in sys.modules:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        found += [BotoCoreError, ClientError]
-    return tuple(found)
 
 
 class RemoteStorage:

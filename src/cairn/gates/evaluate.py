@@ -68,6 +68,11 @@ class GateReport:
             "results": [asdict(r) for r in self.results],
         }
 
+    def _repr_html_(self) -> str:
+        from cairn.reprs import gate_report_html
+
+        return gate_report_html(self)
+
 
 def evaluate(run_id: str, gates: GateSpec, store: Store) -> GateReport:
     """Check every rule of ``gates`` on run ``run_id``; NotFound when the run is unknown."""

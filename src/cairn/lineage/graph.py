@@ -85,3 +85,8 @@ class LineageGraph:
     def of_kind(self, kind: str) -> list[Node]:
         """The nodes of one kind, by id."""
         return sorted((n for n in self.nodes.values() if n.kind == kind), key=lambda n: n.id)
+
+    def _repr_html_(self) -> str:
+        from cairn.reprs import lineage_html
+
+        return lineage_html(self)

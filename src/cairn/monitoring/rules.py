@@ -63,7 +63,9 @@ _PLAIN |= {"duplicate_share", "rows", "labelled_rows"}
 METRICS = tuple(sorted({*QUALITY, *ALIASES, *_PLAIN, *(f"{m}(col)" for m in _COLUMN_METRICS)}))
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_HEAD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*?)\s*\))?\s*(.*)$", re.S)
+_HEAD = re.compile(
+    r"""\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*("[^"]*"|'[^']*'|[^()]*?)\s*\))?\s*(.*)$""", re.S
+)
 _COMPARE = re.compile(rf"(<=|>=|==|!=|<|>)\s*({_NUMBER})\s*(.*)$", re.S)
 _RELATIVE = re.compile(
     rf"(drops|falls|rises)\s+({_NUMBER})\s*%\s*(below|above)\s+(?:the\s+)?reference\b\s*(.*)$",

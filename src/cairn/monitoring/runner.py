@@ -60,6 +60,11 @@ class RunSummary:
     alerts: list[MonitorAlert] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        from cairn.reprs import monitor_run_html
+
+        return monitor_run_html(self)
+
 
 def results_summary(window: MonitorWindow) -> dict[str, Any]:
     """The part of a window's results an action receives (no histograms or matrices)."""

@@ -20,8 +20,8 @@ __all__ = ["DRIFT_METHODS", "FieldReader", "parse_rules"]
 
 _ACTION_OPTIONS = {
     "webhook": ("timeout", "headers"),
-    "command": ("timeout",),
-    "pipeline": ("timeout", "stages"),
+    "command": ("timeout", "cwd"),
+    "pipeline": ("timeout", "stages", "experiment", "wait"),
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -106,6 +106,11 @@ def _action(r: FieldReader, value: Any, field: str) -> ActionSpec:
         r.threshold(options["timeout"], f"{field}.timeout")
     if "stages" in options:
         options = {**options, "stages": list(r.names(options["stages"], f"{field}.stages"))}
+    for name in ("cwd", "experiment"):
+        if name in options:
+            options = {**options, name: r.text(options[name], f"{field}.{name}")}
+    if "wait" in options and not isinstance(options["wait"], bool):
+        raise r.fail(f"{field}.wait", f"must be true or false, got {options['wait']!r}")
     headers = options.get("headers")
     if headers is not None and not (
         isinstance(headers, Mapping)

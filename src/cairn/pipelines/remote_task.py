@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from cairn.data.remote_layout import backend_errors
+from cairn.artifacts.store import backend_errors
 from cairn.errors import CairnError
 from cairn.objects.db import ObjectDB
 from cairn.pipelines import shipping

@@ -106,7 +106,8 @@ def _parse(text: str, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         at = f":{mark.line + 1}" if mark is not None else ""
-        line = text.splitlines()[mark.line] if mark is not None and text else ""
+        lines = text.splitlines()
+        line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
         hint = " (quote values holding ${...} inside [ ] or { })" if "${" in line else ""
         raise InvalidInput(f"{source}{at}: not valid YAML: {problem}{hint}") from None
 

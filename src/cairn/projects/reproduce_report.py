@@ -158,6 +158,11 @@ class ReproductionReport:
             "notes": list(self.notes),
         }
 
+    def _repr_html_(self) -> str:
+        from cairn.reprs import reproduction_html
+
+        return reproduction_html(self)
+
 
 def within(original: float | None, reproduced: float | None, atol: float, rtol: float) -> bool:
     """Whether two metric values agree: ``|a - b| <= atol + rtol * |a|`` (NaN equals NaN)."""

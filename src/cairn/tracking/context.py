@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from cairn.notebook.source import notebook_path
 from cairn.tracking.context_git import content_hash, probe_git, strip_credentials
 from cairn.tracking.context_host import (
     probe_gpus,
@@ -27,6 +28,9 @@ from cairn.tracking.context_host import (
 
 __all__ = [
     "INVOCATION_TAG",
+    "NOTEBOOK_ARTIFACT",
+    "NOTEBOOK_HASH_TAG",
+    "NOTEBOOK_PATH_TAG",
     "RunContext",
     "collect_run_context",
     "invocation_id",
@@ -40,6 +44,10 @@ T = TypeVar("T")
 
 MAX_TAG_LENGTH = 8000
 REQUIREMENTS_ARTIFACT = "environment/requirements.txt"
+NOTEBOOK_PATH_TAG = "cairn.source.notebook.path"
+NOTEBOOK_HASH_TAG = "cairn.source.notebook.hash"
+NOTEBOOK_ARTIFACT = "source/notebook.ipynb"
+MAX_NOTEBOOK_BYTES = 20 * 2**20  # larger ones are mostly outputs: no snapshot
 REDACTED = "REDACTED"
 INVOCATION_TAG = "cairn.source.invocation"
 ENV_INVOCATION = "CAIRN_INVOCATION_ID"
@@ -93,6 +101,8 @@ def collect_run_context(
     artifacts: dict[str, bytes] = {}
     git_root = _best_effort(probe_git, cwd, tags, artifacts)
     _best_effort(_probe_source, entry_point, argv, cwd, git_root, tags)
+    if NOTEBOOK_PATH_TAG in tags:
+        _best_effort(_snapshot_notebook, tags[NOTEBOOK_PATH_TAG], cwd, tags, artifacts)
     _best_effort(probe_platform, tags)
     requirements = _best_effort(requirements_text) if capture_packages else None
     if requirements is not None:
@@ -150,19 +160,17 @@ def _is_secret_name(name: str) -> bool:
     return bool(_SECRET_WORDS.intersection(tokens) or _SECRET_WORDS & pairs)
 
 
-def _notebook_path() -> str | None:
-    """The notebook this kernel runs, when called inside Jupyter (best effort)."""
-    if "ipykernel" not in sys.modules:
-        return None
-    main = sys.modules.get("__main__")
-    for candidate in (
-        getattr(main, "__session__", None),
-        getattr(main, "__vsc_ipynb_file__", None),
-        os.environ.get("JPY_SESSION_NAME"),
-    ):
-        if isinstance(candidate, str) and candidate:
-            return candidate
-    return None
+def _snapshot_notebook(
+    path: str, cwd: str, tags: dict[str, str], artifacts: dict[str, bytes]
+) -> None:
+    """The notebook file as saved on disk (unsaved edits are not in it), with its hash."""
+    full = os.path.realpath(os.path.join(cwd, os.path.expanduser(path)))
+    if os.path.getsize(full) > MAX_NOTEBOOK_BYTES:
+        logger.info("notebook %s is over %d bytes: no snapshot", full, MAX_NOTEBOOK_BYTES)
+        return
+    with open(full, "rb") as file:
+        artifacts[NOTEBOOK_ARTIFACT] = file.read()
+    tags[NOTEBOOK_HASH_TAG] = content_hash(artifacts[NOTEBOOK_ARTIFACT])
 
 
 def _probe_source(
@@ -176,16 +184,17 @@ def _probe_source(
     command = list(getattr(sys, "orig_argv", args)) if argv is None else args
     if command:
         tags["cairn.source.command"] = shlex.join(redact_command(command))
-    live = argv is None and entry_point is None  # describe this very process
+    # describe this very process (the fluent API names its own sys.argv[0] as entry point)
+    live = argv is None and entry_point in (None, args[0] if args else None)
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     ipython = sys.modules.get("IPython")
-    notebook = _notebook_path() if live else None
+    notebook = notebook_path() if live else None  # a kernel's argv[0] is its launcher
     path: str | None = None
-    if entry_point is not None:
-        kind, path = "NOTEBOOK" if entry_point.endswith(".ipynb") else "SCRIPT", entry_point
-    elif notebook is not None:
+    if notebook is not None:
         kind, path = "NOTEBOOK", notebook
-        tags["cairn.source.notebook.path"] = notebook
+        tags[NOTEBOOK_PATH_TAG] = notebook
+    elif entry_point is not None:
+        kind, path = "NOTEBOOK" if entry_point.endswith(".ipynb") else "SCRIPT", entry_point
     elif live and spec is not None and spec.name not in (None, "", "__main__"):
         kind = "MODULE"
         tags["cairn.source.name"] = spec.name.removesuffix(".__main__")

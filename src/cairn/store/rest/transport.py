@@ -86,9 +86,23 @@ def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TransportError as exc:
-        raise StoreError(f"cannot reach the tracking server at {client.base_url}: {exc}") from exc
+        raise StoreError(unreachable_message(client.base_url, exc)) from exc
     raise_for_error(response)
     return response
+
+
+def unreachable_message(base_url: httpx.URL | str, exc: httpx.TransportError) -> str:
+    """One line: which server, why (refused, timed out ...), and what to do about it."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        reason = f"no answer within {TIMEOUT.connect:.0f} s"
+    elif isinstance(exc, httpx.TimeoutException):
+        reason = f"no answer within {TIMEOUT.read:.0f} s"
+    else:
+        reason = str(exc).strip().split("\n", 1)[0] or type(exc).__name__
+    return (
+        f"cannot reach the cairn server at {base_url} ({reason}): start it with "
+        "`cairn server`, or check --tracking-uri / CAIRN_TRACKING_URI"
+    )
 
 
 def is_transient(exc: CairnError) -> bool:

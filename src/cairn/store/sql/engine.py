@@ -42,17 +42,40 @@ def normalize_url(uri: str) -> str:
     return uri
 
 
+CONNECT_TIMEOUT_S = 10
+
+
 def create_engine(uri: str) -> Engine:
-    """An engine for ``uri`` with cairn's connection settings."""
+    """An engine for ``uri`` with cairn's connection settings; a database server that cannot
+    be reached is a :class:`StoreError` saying so, raised here rather than mid-command."""
     url = sa.make_url(normalize_url(uri))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
     try:
-        return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     except ImportError as exc:
         extra = "postgres" if url.get_backend_name() == "postgresql" else "mysql"
         raise ConfigError(
             f"the driver for {url.get_backend_name()} is not installed: pip install 'cairn[{extra}]'"
+        ) from exc
+    _check_reachable(engine)
+    return engine
+
+
+def _check_reachable(engine: Engine) -> None:
+    """Open (and pool) one connection, mapping a refused or failed login to one clear line."""
+    try:
+        engine.connect().close()
+    except DBAPIError as exc:
+        url = engine.url
+        where = f"{url.host or 'localhost'}:{url.port or 'default port'}/{url.database or ''}"
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise StoreError(
+            f"cannot connect to the {url.get_backend_name()} database at {where} ({reason}): "
+            "start it, or check the user, password and host in --tracking-uri / "
+            "CAIRN_TRACKING_URI"
         ) from exc
 
 
