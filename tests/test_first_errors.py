@@ -307,3 +307,11 @@ def test_a_yaml_syntax_error_at_the_end_of_cairn_yaml_is_one_line(cairn_project)
     result = invoke("pipeline", "dag")
     assert result.exit_code == 1
     assert "not valid YAML" in one_error_line(result)
+
+
+def test_the_cli_loads_the_extras_metadata_only_on_an_error():
+    """Reading the package metadata costs ~40 ms of start-up (importlib.metadata and email):
+    every command would pay it, so the CLI loads it only to explain a missing extra."""
+    code = "import sys, cairn.cli; print('importlib.metadata' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib.metadata import PackageNotFoundError, requires
 
 __all__ = ["FILESYSTEM_MODULES", "extra_for", "install_hint", "missing_optional"]
 
@@ -41,6 +40,8 @@ def _normal(name: str) -> str:
 @cache
 def _extras_by_distribution() -> dict[str, str]:
     """Distribution name -> the first extra listing it (``dev`` aside)."""
+    from importlib.metadata import PackageNotFoundError, requires  # ~40 ms: only on an error
+
     try:
         lines = requires("cairn") or []
     except PackageNotFoundError:

@@ -23,7 +23,6 @@ import click
 from cairn import __version__
 from cairn.config import existing_project_only
 from cairn.errors import CairnError
-from cairn.extras import install_hint, missing_optional
 
 if TYPE_CHECKING:
     from cairn.tracking.client import CairnClient
@@ -87,6 +86,8 @@ def _begins_with(words: list[str], entry: str) -> bool:
 
 def _missing_extra_message(words: list[str], missing: str) -> str:
     """'`cairn models serve` needs fastapi: pip install 'cairn[serving]''."""
+    from cairn.extras import install_hint
+
     umbrella = [extra for entry, extra in EXTRA_OF_COMMAND.items() if _begins_with(words, entry)]
     advice = f"pip install 'cairn[{umbrella[0]}]'" if umbrella else install_hint(missing)
     return f"`{' '.join(['cairn', *words[:2]])}` needs {missing}: {advice}"
@@ -185,6 +186,8 @@ class CairnGroup(LazyGroup):
             _report(ctx, err.message)
             ctx.exit(err.exit_code)
         except ImportError as err:
+            from cairn.extras import missing_optional
+
             missing = missing_optional(err)
             if missing is None:
                 raise
