@@ -57,3 +57,29 @@ def test_a_registered_model_is_its_creators(auth_server: AuthServer) -> None:
         ("alice", "registered_model.set_alias"),
         ("alice", "registered_model.rename"),
     ]
+
+
+def test_forcing_a_protected_alias_needs_manage(auth_server: AuthServer) -> None:
+    """An editor may move a protected alias to a version passing its gates; overriding the
+    gates (force) is for those who manage the model."""
+    from cairn.registry.protection import protect_alias, set_gates
+
+    alice, bob = auth_server.client("alice"), auth_server.client("bob")
+    assert alice.post(f"{API}/registered-models", json={"name": "churn"}).is_success
+    assert alice.post(f"{API}/registered-models/churn/versions", json={"source": "/m"}).is_success
+    with auth_server.store() as store:
+        set_gates(store, "churn", "rules:\n  - {metric: f1, op: '>=', value: 0.8}\n")
+        protect_alias(store, "churn", "champion")
+    grant = {"username": "bob", "registered_model_name": "churn", "level": "EDIT"}
+    assert alice.put("/api/v1/auth/permissions", json=grant).is_success
+
+    alias = f"{API}/registered-models/churn/aliases/champion"
+    refused = bob.put(alias, json={"version": 1})  # version 1 has no run: its gates fail
+    assert refused.status_code == 409, refused.text
+    forced = {"version": 1, "force": True, "reason": "hotfix"}
+    denied = bob.put(alias, json=forced)
+    assert denied.status_code == 403
+    assert "needs MANAGE on registered model 'churn' to set 'force' (has EDIT)" in denied.text
+    assert bob.put(alias, json={**forced, "force": False}).status_code == 409  # not forcing
+    assert alice.put(alias, json=forced).is_success
+    assert alice.get(f"{API}/registered-models/churn").json()["aliases"] == {"champion": 1}

@@ -23,6 +23,8 @@ class Rule:
     gets MANAGE (only when the rule's resolvers found no existing resource, so that
     get-or-create on an existing name grants nothing). ``admin_fields`` are body or query
     fields only admins may set (such as an experiment's artifact location on the server).
+    ``manage_fields`` are body fields that, set true, raise every level needed to MANAGE
+    (forcing a protected alias past its gates is the model's owners' call, not an editor's).
     """
 
     needs: tuple[tuple[Permission, Resolver], ...] = ()
@@ -30,6 +32,7 @@ class Rule:
     admin: bool = False
     creates: Creation | None = None
     admin_fields: tuple[str, ...] = ()
+    manage_fields: tuple[str, ...] = ()
 
 
 PUBLIC = Rule(public=True)
@@ -67,20 +70,27 @@ def check(rule: Rule, access: Access, facts: RequestFacts, lookups: Lookups) -> 
     for name in rule.admin_fields:
         if facts.values([name]):
             raise PermissionDenied(f"only an admin may set {name!r} on this server")
+    raised = [name for name in rule.manage_fields if _true(facts.values([name]))]
     found: list[Resource] = []
-    for level, resolver in rule.needs:
+    for needed, resolver in rule.needs:
+        level = Permission.MANAGE if raised else needed
         resources = resolver(facts, lookups)
         if resources is None:
             raise PermissionDenied("the request does not say which resource it is about")
         for resource in resources:
             if not access.allows(resource, level):
                 kind, name = resource
+                why = f" to set {raised[0]!r}" if raised and level > needed else ""
                 raise PermissionDenied(
                     f"user {access.username!r} needs {level.name} on {kind.replace('_', ' ')} "
-                    f"{name!r} (has {access.permission(resource).name})"
+                    f"{name!r}{why} (has {access.permission(resource).name})"
                 )
         found.extend(resources)
     return found
+
+
+def _true(values: list[str]) -> bool:
+    return any(value.lower() not in ("false", "0", "no") for value in values)
 
 
 def _resolved(rule: Rule, facts: RequestFacts, lookups: Lookups) -> list[Resource]:

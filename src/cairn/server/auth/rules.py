@@ -155,7 +155,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{NATIVE}/registered-models/{{name}}/tags"): edit(MODEL),
     ("POST", f"{NATIVE}/registered-models/{{name}}/tags/delete"): edit(MODEL),
     ("POST", f"{NATIVE}/registered-models/{{name}}/latest-versions"): read(MODEL),
-    ("PUT", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): edit(MODEL),
+    ("PUT", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): edit(
+        MODEL, manage_fields=("force",)
+    ),
     ("GET", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): read(MODEL),
     ("DELETE", f"{NATIVE}/registered-models/{{name}}/aliases/{{alias}}"): edit(MODEL),
     ("POST", f"{NATIVE}/registered-models/{{name}}/versions"): both(
