@@ -315,3 +315,17 @@ def test_the_cli_loads_the_extras_metadata_only_on_an_error():
     code = "import sys, cairn.cli; print('importlib.metadata' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("command", [["data", "status"], ["data", "ls"], ["data", "push"]])
+def test_reading_data_commands_outside_any_project_start_none(cairn_project, command):
+    result = invoke(*command)
+    assert result.exit_code == 1
+    assert "no cairn project here" in one_error_line(result)
+    assert not (cairn_project / ".cairn").exists()
+
+
+def test_data_add_starts_a_project_and_status_then_works(cairn_project):
+    (cairn_project / "x.csv").write_text("a\n1\n")
+    assert invoke("data", "add", "x.csv").exit_code == 0
+    assert invoke("data", "status").exit_code == 0

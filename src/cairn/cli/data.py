@@ -62,10 +62,11 @@ def data() -> None:
 
 @contextmanager
 def locked(command: str, *, shared: bool = False) -> Iterator[Workspace]:
-    """The project's workspace, holding its data lock for the block."""
+    """The project's workspace, holding its data lock for the block (``shared``: a command
+    that only reads, which does not start a project where there is none)."""
     from cairn.data.workspace import Workspace
 
-    workspace = Workspace.find()
+    workspace = Workspace.find(start=not shared)
     try:
         with workspace.lock(f"cairn data {command}", shared=shared, on_wait=output.note):
             yield workspace

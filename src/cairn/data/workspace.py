@@ -85,9 +85,16 @@ class Workspace:
         return f"Workspace({str(self.root)!r})"
 
     @classmethod
-    def find(cls, cwd: Path | None = None) -> Workspace:
-        """The workspace of the project holding ``cwd`` (creating ``.cairn/`` if missing)."""
+    def find(cls, cwd: Path | None = None, *, start: bool = True) -> Workspace:
+        """The workspace of the project holding ``cwd``, creating ``.cairn/`` if missing.
+        Without ``start`` (commands that only read), a folder in no git repository and with no
+        ``.cairn/`` is not a project: ConfigError instead of a new ``.cairn/`` there."""
         root = find_project_root(cwd)
+        if not start and not (root / CAIRN_DIR).is_dir() and not (root / ".git").exists():
+            raise ConfigError(
+                f"no cairn project here (no {CAIRN_DIR}/ or git repository in {root} or its "
+                "parents): run `cairn init`, or `cairn data add PATH` to start versioning data"
+            )
         ensure_cairn_dir(root)
         return cls(root)
 
