@@ -28,6 +28,7 @@ FILESYSTEM_MODULES = {
     "az": "adlfs",
     "abfs": "adlfs",
     "abfss": "adlfs",
+    "adl": "adlfs",
     "hdfs": "pyarrow",
 }
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9_.-]+).*;\s*extra\s*==\s*['\"]([\w-]+)['\"]")

@@ -26,6 +26,7 @@ def decide(series: pd.Series, hint: names.NameHint | None) -> Decision | None:
         ("79927398713", True),
         ("79927398710", False),
         ("378282246310005", True),
+        ("9999999999999995", True),
         ("0", True),
     ],
 )
@@ -47,7 +48,6 @@ def test_luhn(number, valid):
     ],
 )
 def test_credit_cards_need_luhn_an_issuer_and_13_to_19_digits(text, card):
-    assert content.luhn_valid("9999999999999995")
     assert content.is_credit_card(text) is card
 
 

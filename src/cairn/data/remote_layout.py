@@ -35,6 +35,7 @@ from typing import Any
 
 from cairn.artifacts.store import backend_errors
 from cairn.errors import ConfigError, ObjectMissing, RemoteError
+from cairn.extras import FILESYSTEM_MODULES, install_hint
 from cairn.objects.hashing import hash_file
 from cairn.objects.linking import copy_file
 
@@ -42,8 +43,6 @@ OBJECTS = "objects"
 PACKS = "packs"
 INDEX = "index"
 
-_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure",
-           "abfss": "azure", "adl": "azure"}  # fmt: skip
 # Object stores: a file is one PUT (or multipart upload), visible only whole. Every other
 # backend (local, hdfs, sftp, ...) has folders and a rename: temporary name, then rename.
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
@@ -109,12 +108,10 @@ def check_url(url: str) -> str:
 
 def install_advice(scheme: str) -> str:
     """What to install for a backend whose package is missing."""
-    extra = _EXTRAS.get(scheme)
-    if extra:
-        return f"pip install 'cairn[{extra}]'"
     if scheme in ("hdfs", "webhdfs"):
         return "pip install pyarrow (and a Hadoop client with libhdfs)"
-    return f"install the fsspec backend for {scheme}://"
+    module = FILESYSTEM_MODULES.get(scheme)
+    return install_hint(module) if module else f"install the fsspec backend for {scheme}://"
 
 
 class RemoteStorage:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidInput
 from cairn.models.info import ModelInfo
 from cairn.models.model import Model
 
-__all__ = ["MODEL_URI_TAG", "log_model_folder"]
+if TYPE_CHECKING:
+    from cairn.tracking.client import CairnClient
+
+__all__ = ["MODEL_URI_TAG", "log_model_folder", "log_model_to_run"]
 
 #: Tag on the logged-model record holding the ``runs:/`` URI of its files.
 MODEL_URI_TAG = "cairn.model_uri"
@@ -50,28 +53,11 @@ def log_model_folder(
             raise InvalidInput("registered_model_name is empty")
         rv.model_name(registered_model_name)  # checked before anything is logged
     run = _ensure_run()
-    client, run_id = run.client, run.info.run_id
-    store = client.store
-    logged = store.logged_models.create_logged_model(
-        run.info.experiment_id,
-        name=path.rsplit("/", 1)[-1],
-        source_run_id=run_id,
-        model_type=model_type,
+    run_id = run.info.run_id
+    mlmodel, model_id = log_model_to_run(
+        run.client, run_id, run.info.experiment_id, path, save, model_type=model_type
     )
     model_uri = f"runs:/{run_id}/{path}"
-    try:
-        with tempfile.TemporaryDirectory(prefix="cairn-model-") as tmp:
-            folder = Path(tmp) / "model"
-            mlmodel = Model(artifact_path=path, run_id=run_id)
-            mlmodel.extra["model_id"] = logged.model_id
-            save(folder, mlmodel)
-            mlmodel = Model.load(folder)
-            client.log_artifacts(run_id, folder, path)
-        store.logged_models.set_logged_model_tags(logged.model_id, {MODEL_URI_TAG: model_uri})
-        store.logged_models.finalize_logged_model(logged.model_id, "READY")
-    except BaseException as exc:
-        store.logged_models.finalize_logged_model(logged.model_id, "FAILED", str(exc)[:500])
-        raise
     version = None
     if registered_model_name:
         from cairn.registry import register_model
@@ -85,6 +71,42 @@ def log_model_folder(
         signature=mlmodel.signature,
         flavors=mlmodel.flavors,
         registered_model_version=version,
-        model_id=logged.model_id,
+        model_id=model_id,
         utc_time_created=mlmodel.utc_time_created,
     )
+
+
+def log_model_to_run(
+    client: CairnClient,
+    run_id: str,
+    experiment_id: str,
+    path: str,
+    save: Callable[[Path, Model], Any],
+    *,
+    model_type: str | None = None,
+) -> tuple[Model, str]:
+    """Run ``save(folder, mlmodel)`` in a temp folder and log the folder under ``path`` of run
+    ``run_id`` (of experiment ``experiment_id``), recording it as a logged model (READY, or FAILED when anything raised);
+    returns the saved :class:`Model` and the logged model's id."""
+    store = client.store
+    logged = store.logged_models.create_logged_model(
+        experiment_id,
+        name=path.rsplit("/", 1)[-1],
+        source_run_id=run_id,
+        model_type=model_type,
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="cairn-model-") as tmp:
+            folder = Path(tmp) / "model"
+            mlmodel = Model(artifact_path=path, run_id=run_id)
+            mlmodel.extra["model_id"] = logged.model_id
+            save(folder, mlmodel)
+            mlmodel = Model.load(folder)
+            client.log_artifacts(run_id, folder, path)
+        model_uri = f"runs:/{run_id}/{path}"
+        store.logged_models.set_logged_model_tags(logged.model_id, {MODEL_URI_TAG: model_uri})
+        store.logged_models.finalize_logged_model(logged.model_id, "READY")
+    except BaseException as exc:
+        store.logged_models.finalize_logged_model(logged.model_id, "FAILED", str(exc)[:500])
+        raise
+    return mlmodel, logged.model_id

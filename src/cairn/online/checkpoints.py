@@ -2,9 +2,9 @@
 no pickle), registered as the next version of the model name, the alias moved to it; and the
 way back, loading any version as the live model.
 
-The logging mirrors :func:`cairn.models.logging.log_model_folder`, but against the trainer's
-own client and run instead of the fluent API's active run, so a trainer works beside (and
-independently of) whatever run the caller has open.
+The logging is :func:`cairn.models.logging.log_model_to_run` against the trainer's own client
+and run, not the fluent API's active run, so a trainer works beside (and independently of)
+whatever run the caller has open.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = [
 TAG_BATCHES = "cairn.online.batches"
 TAG_ROWS = "cairn.online.rows"
 TAG_RUN_ID = "cairn.online.run_id"
-_MODEL_URI_TAG = "cairn.model_uri"  # as cairn.models.logging sets it on a logged model
 #: River keeps its state in these standard containers besides its own classes.
 _RIVER_HELPERS = {"collections.Counter", "collections.defaultdict", "collections.deque"}
 
@@ -51,31 +50,19 @@ def save_checkpoint(
     ``model_name`` with ``tags`` and point ``alias`` at it."""
     from cairn import registry
     from cairn.models.flavors.sklearn import save_model
-    from cairn.models.model import Model
+    from cairn.models.logging import log_model_to_run
     from cairn.models.signature import infer_signature
 
-    store = client.store
-    run = client.get_run(run_id)
-    logged = store.logged_models.create_logged_model(
-        run.info.experiment_id,
-        name=artifact_path.rsplit("/", 1)[-1],
-        source_run_id=run_id,
+    signature = infer_signature(example, model.predict(example))
+    log_model_to_run(
+        client,
+        run_id,
+        client.get_run(run_id).info.experiment_id,
+        artifact_path,
+        lambda folder, mlmodel: save_model(model, folder, signature=signature, mlmodel=mlmodel),
         model_type="sklearn",
     )
     model_uri = f"runs:/{run_id}/{artifact_path}"
-    try:
-        with tempfile.TemporaryDirectory(prefix="cairn-online-") as tmp:
-            folder = Path(tmp) / "model"
-            mlmodel = Model(artifact_path=artifact_path, run_id=run_id)
-            mlmodel.extra["model_id"] = logged.model_id
-            signature = infer_signature(example, model.predict(example))
-            save_model(model, folder, signature=signature, mlmodel=mlmodel)
-            client.log_artifacts(run_id, folder, artifact_path)
-        store.logged_models.set_logged_model_tags(logged.model_id, {_MODEL_URI_TAG: model_uri})
-        store.logged_models.finalize_logged_model(logged.model_id, "READY")
-    except BaseException as exc:
-        store.logged_models.finalize_logged_model(logged.model_id, "FAILED", str(exc)[:500])
-        raise
     version = registry.register_model(
         model_uri, model_name, tags=dict(tags), tracking_uri=client.tracking_uri
     )

@@ -10,7 +10,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from cairn.errors import ConfigError, did_you_mean
-from cairn.extras import install_hint, missing_optional
+from cairn.extras import FILESYSTEM_MODULES, install_hint, missing_optional
 from cairn.store.base import Store
 
 __all__ = ["Store", "open_store", "store_schemes"]
@@ -29,7 +29,7 @@ _BUILTIN = {
 _NOT_A_STORE = {
     "file": "for a local store use sqlite:///PATH/cairn.db or the bare folder path",
     **dict.fromkeys(
-        ("s3", "s3a", "gs", "gcs", "az", "abfs", "hdfs"),
+        FILESYSTEM_MODULES,
         "object stores hold artifacts, not metadata: set CAIRN_ARTIFACT_ROOT to this URL "
         "and keep a sqlite, postgresql or http(s) tracking URI",
     ),
