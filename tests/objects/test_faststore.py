@@ -172,3 +172,65 @@ def test_bytes_read_not_the_size_seen_name_the_object(cache: ObjectDB) -> None:
 
 def test_no_paths_store_nothing(cache: ObjectDB) -> None:
     assert cache.store_files([], None, jobs=4) == []
+
+
+# -- the C loop's linked objects: it writes an unnamed file and links it into place -----------
+
+
+def _same_prefix_files(folder: Path, count: int) -> list[str]:
+    """``count`` files of distinct bytes whose oids share one prefix folder."""
+    folder.mkdir()
+    by_prefix: dict[str, list[bytes]] = {}
+    while True:
+        data = os.urandom(700)
+        group = by_prefix.setdefault(blake3.blake3(data).hexdigest()[:2], [])
+        group.append(data)
+        if len(group) == count:
+            break
+    paths = []
+    for index, data in enumerate(group):
+        (folder / f"f{index}").write_bytes(data)
+        paths.append(str(folder / f"f{index}"))
+    return paths
+
+
+@needs_c
+def test_the_same_bytes_many_times_in_one_batch_are_written_once(tmp_path: Path) -> None:
+    cache = ObjectDB(tmp_path / "cache")
+    paths = _files(tmp_path / "src", [900, 2000])
+    copies = [paths[i % 2] for i in range(200)]
+    got = cache.store_files(copies, durable=False, jobs=4)
+    assert sum(written for _, written in got) == 2
+    assert len(_object_files(cache)) == 2
+    assert cache.listing().temporaries == []
+
+
+@needs_c
+def test_an_object_another_writer_put_in_a_folder_made_here_is_left_alone(tmp_path: Path) -> None:
+    first, second = _same_prefix_files(tmp_path / "src", 2)
+    cache = ObjectDB(tmp_path / "cache")
+    [(oid, written)] = cache.store_files([first], durable=False)  # makes the prefix folder
+    assert written
+    other = ObjectDB(tmp_path / "cache")  # another process's view of the same cache
+    their_oid, _ = other.store_bytes(Path(second).read_bytes(), durable=False)
+    before = os.stat(cache.path_of(their_oid))
+    assert cache.store_files([second, first], durable=False, jobs=2) == [
+        (their_oid, False),
+        (oid, False),
+    ]
+    now = os.stat(cache.path_of(their_oid))
+    assert (now.st_ino, now.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@needs_c
+def test_a_torn_object_in_a_folder_made_here_is_rewritten(tmp_path: Path) -> None:
+    [path] = _files(tmp_path / "src", [5000])
+    cache = ObjectDB(tmp_path / "cache")
+    [(oid, _)] = cache.store_files([path], durable=False)
+    torn = cache.path_of(oid)
+    torn.chmod(0o644)
+    os.truncate(torn, 100)  # what a power cut before write-back leaves
+    assert cache.store_files([path], durable=False) == [(oid, True)]
+    assert cache.read_bytes(oid) == Path(path).read_bytes()
+    assert os.stat(torn).st_mode & 0o777 == 0o444
+    assert cache.listing().temporaries == []

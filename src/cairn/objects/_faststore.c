@@ -23,6 +23,10 @@
 
 #define OID_LEN 64
 #define TMP_MODE 0444
+/* made[] values: the prefix folder's state as far as this ObjectDB knows. */
+#define FOLDER_UNKNOWN 0
+#define FOLDER_EXISTS 1
+#define FOLDER_OURS 2 /* made by this ObjectDB: it holds only objects linked without replacing */
 
 enum { DONE, FALLBACK, FAILED, SKIPPED };
 
@@ -43,7 +47,8 @@ typedef struct {
     long long max_size;
     Py_ssize_t next; /* the next unclaimed item (atomic) */
     int stop;        /* set (atomic) after an error: later items are skipped */
-    unsigned char *made; /* [256]: prefix folders known to exist (shared with the caller) */
+    int no_tmpfile;  /* set (atomic) once the filesystem refused O_TMPFILE */
+    unsigned char *made; /* [256]: FOLDER_* of each prefix folder (shared with the caller) */
 } Batch;
 
 static void hex_of(const uint8_t digest[B3_OUT_LEN], char out[OID_LEN + 1]) {
@@ -125,8 +130,10 @@ static size_t final_path(const Batch *batch, const char *oid, char *final) {
     return batch->root_len + 3;
 }
 
+static int slot_of(const char *oid) { return hex_value(oid[0]) * 16 + hex_value(oid[1]); }
+
 static int ensure_folder(Batch *batch, const char *oid, char *final, size_t folder_len) {
-    int slot = hex_value(oid[0]) * 16 + hex_value(oid[1]);
+    int slot = slot_of(oid);
     if (__atomic_load_n(&batch->made[slot], __ATOMIC_RELAXED))
         return 0;
     final[folder_len] = '\0';
@@ -139,16 +146,66 @@ static int ensure_folder(Batch *batch, const char *oid, char *final, size_t fold
         errno = err;
         return -1;
     }
-    __atomic_store_n(&batch->made[slot], 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&batch->made[slot], status == 0 ? FOLDER_OURS : FOLDER_EXISTS,
+                     __ATOMIC_RELAXED);
     return 0;
 }
 
-/* Write data to a new temporary file beside final and rename it into place. */
+/* Whether the object at final is present: any entry counts, except a regular file of
+ * another size than len, torn by a power cut before write-back, which is to be replaced. */
+static int present(const char *final, size_t len) {
+    struct stat st;
+    return stat(final, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size == (off_t)len);
+}
+
+/* Install the object as an unnamed file (O_TMPFILE) that is written whole and then linked
+ * at final. linkat never replaces an entry, so this also tells whether the object was
+ * present. 1: installed; 0: present already; -1: not done, the caller falls back to a
+ * named temporary file (O_TMPFILE or linking unsupported, or an error it will meet too). */
+static int install_unnamed(Batch *batch, const unsigned char *data, size_t len, char *final,
+                           size_t folder_len) {
+#ifdef O_TMPFILE
+    if (__atomic_load_n(&batch->no_tmpfile, __ATOMIC_RELAXED))
+        return -1;
+    final[folder_len] = '\0';
+    int fd = open(final, O_TMPFILE | O_WRONLY | O_CLOEXEC, TMP_MODE);
+    final[folder_len] = '/';
+    if (fd < 0) {
+        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)
+            __atomic_store_n(&batch->no_tmpfile, 1, __ATOMIC_RELAXED);
+        return -1;
+    }
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int linked = write_all(fd, data, len) == 0 ? linkat(AT_FDCWD, proc, AT_FDCWD, final,
+                                                        AT_SYMLINK_FOLLOW) : -1;
+    int err = errno;
+    close(fd); /* an unlinked file vanishes here */
+    if (linked == 0)
+        return 1;
+    if (err == EEXIST && present(final, len))
+        return 0;
+    if (err == ENOENT) /* no /proc: link the named way from now on */
+        __atomic_store_n(&batch->no_tmpfile, 1, __ATOMIC_RELAXED);
+#else
+    (void)batch, (void)data, (void)len, (void)final, (void)folder_len;
+#endif
+    return -1;
+}
+
+/* Write data to a new temporary file and put it at final: unnamed and linked where the
+ * filesystem allows, else named beside final and renamed into place. */
 static void install(Batch *batch, Item *item, Py_ssize_t index, const unsigned char *data,
                     size_t len, char *final, size_t folder_len, char *tmp) {
     if (ensure_folder(batch, item->oid, final, folder_len) != 0) {
         final[folder_len] = '\0';
         fail(item, errno, final);
+        return;
+    }
+    int unnamed = install_unnamed(batch, data, len, final, folder_len);
+    if (unnamed >= 0) {
+        item->written = unnamed;
+        item->outcome = DONE;
         return;
     }
     snprintf(tmp, batch->root_len + OID_LEN + batch->token_len + 48, "%s.%s%zd.tmp", final,
@@ -219,10 +276,11 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
         hex_of(digest, item->oid);
     }
     size_t folder_len = final_path(batch, item->oid, final);
-    /* As store_bytes: any entry counts as present, except a regular file of another size,
-     * torn by a power cut before write-back, which is replaced. */
-    if (item->expected == NULL && stat(final, &st) == 0 &&
-        (!S_ISREG(st.st_mode) || st.st_size == (off_t)len)) {
+    /* As store_bytes: any entry counts as present, except a torn one. A folder this ObjectDB
+     * made holds no object it did not link itself, so there the link tells instead. */
+    int ours = __atomic_load_n(&batch->made[slot_of(item->oid)], __ATOMIC_RELAXED) == FOLDER_OURS &&
+               !__atomic_load_n(&batch->no_tmpfile, __ATOMIC_RELAXED);
+    if (item->expected == NULL && !ours && present(final, (size_t)len)) {
         item->outcome = DONE;
         return;
     }
@@ -389,10 +447,13 @@ static PyMethodDef methods[] = {
      "trusted (not hashed) and, when its object is present, the file is not even opened,\n"
      "as in ObjectDB.store_file(src, oid). Otherwise the file is read whole and named by the\n"
      "BLAKE3 of the bytes read; an object present already (any entry at its path) is not\n"
-     "written again. A new object goes to '<final>.<token><index>.tmp' (O_EXCL, mode 0444),\n"
-     "is written whole (no fsync) and renamed to '<root>/<oid[:2]>/<oid[2:]>'; the folder\n"
-     "<root> must exist. made is a bytearray(256): made[int(oid[:2], 16)] set means that\n"
-     "prefix folder exists (read, and set for the folders seen or made). Each result is:\n"
+     "written again. A new object is written whole (mode 0444, no fsync) to an unnamed\n"
+     "file (O_TMPFILE) linked at '<root>/<oid[:2]>/<oid[2:]>', or where the filesystem has no\n"
+     "O_TMPFILE, to '<final>.<token><index>.tmp' (O_EXCL) renamed there; the folder <root>\n"
+     "must exist. made is a bytearray(256): made[int(oid[:2], 16)] is that prefix folder's\n"
+     "state, read and updated: 0 unknown, 1 exists, 2 made here (it then holds only objects\n"
+     "linked without replacing, so linking alone tells whether an object is present).\n"
+     "Each result is:\n"
      "  (oid, written: bool, size)  stored; size is the bytes read, -1 when not read;\n"
      "  (None, errno, path)         failed on path (the temporary file removed); items after\n"
      "                              the first failure may be skipped;\n"

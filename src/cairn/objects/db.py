@@ -2,7 +2,9 @@
 
 Objects live at ``<root>/<oid[:2]>/<oid[2:]>``. Every write goes to a temporary name on the
 same filesystem (beside the object when its oid is known, under ``<root>/tmp/`` while it is
-still being hashed) and is renamed into place, so a reader never sees half an object.
+still being hashed) and is renamed into place, so a reader never sees half an object; the C
+loop of :meth:`ObjectDB.store_files` writes an unnamed file (``O_TMPFILE``) and links it into
+place instead where the filesystem allows, to the same effect.
 Nothing here trusts a file's name: :meth:`ObjectDB.read_bytes`, :meth:`ObjectDB.verify` and
 :meth:`ObjectDB.add_stream` rehash what they read.
 """
@@ -49,6 +51,9 @@ class ObjectDB:
         self.flush = flush  # whether sync() waits for the disk (else the OS writes back)
         self._root_text = str(self.root)
         self._made: set[str] = set()
+        # The C loop's view of the 256 prefix folders (see _faststore.c: 1 exists, 2 made by
+        # this ObjectDB's C loop, so holding only objects linked there without replacing).
+        self._prefixes = bytearray(256)
         self._token = f"{os.getpid()}-{os.urandom(3).hex()}-"
         self._counter = itertools.count()
         self._unsynced: list[str] = []
@@ -261,6 +266,8 @@ class ObjectDB:
         if name not in self._made:
             folder.mkdir(parents=True, exist_ok=True)
             self._made.add(name)
+            if len(name) == 2 and all_hex(name) and not self._prefixes[int(name, 16)]:
+                self._prefixes[int(name, 16)] = 1
         return folder
 
     def _tmp_beside(self, final: Path) -> Path:
@@ -366,14 +373,12 @@ class ObjectDB:
         if _faststore is not None and texts:
             self.root.mkdir(parents=True, exist_ok=True)
             token = f"{self._token}{next(self._counter)}-"
-            made = bytearray(256)  # the prefix folders known to exist, as in self._made
-            for name in self._made:
-                if len(name) == 2 and all_hex(name):
-                    made[int(name, 16)] = 1
+            known = self._prefixes.count(0)
             done = _faststore.store_files(
-                self._root_text, token, texts, expected, jobs, THREADED_FROM - 1, made
+                self._root_text, token, texts, expected, jobs, THREADED_FROM - 1, self._prefixes
             )
-            self._made.update(f"{i:02x}" for i in range(256) if made[i])
+            if self._prefixes.count(0) != known:
+                self._made.update(f"{i:02x}" for i, state in enumerate(self._prefixes) if state)
             rest = []
             finals = []
             for index, (oid, flag, extra) in enumerate(done):
