@@ -3,7 +3,7 @@
 Usage (from the repo, with cairn's virtualenv, which has dvc as a dev dependency):
 
     .venv/bin/python benchmarks/bench_data.py [--data DIR] [--workdir DIR] [--skip-dvc]
-        [--skip-200k] [--out FILE]
+        [--skip-200k] [--reps N] [--out FILE]
 
 The data is the DVC anchor's (``../shared/anchors/dvc/make_data.py``: ``big.bin`` 1 GiB,
 ``many/`` 20,000 files of 1-8 KiB in 100 folders, ``table.csv`` 200 MB), made on first use
@@ -18,16 +18,22 @@ flushed inside the next), as the anchor does.
 
 Nothing is deleted between timed steps: data a step removes (the workspace before ``pull`` and
 ``checkout``, a finished tool's repository, ``cp``'s copies) is renamed into a trash folder
-emptied at the end, and a run that starts by deleting an earlier run's files first waits a
-minute. On ext4 without a journal (this machine's disk) the kernel skips every inode freed in
-the last 60 seconds when it allocates a new one (``recently_deleted()``), so a step that
+emptied at the end, and a run that starts by deleting an earlier run's files first waits six
+minutes. On ext4 without a journal (this machine's disk) the kernel skips every inode freed in
+the last 60 seconds (6 minutes while its inode table block has unwritten changes) when it
+allocates a new one (``recently_deleted()``), so a step that
 creates 20,000 files right after 20,000 were deleted took up to 10 s of system time where it
 otherwise takes 0.5 s, and which tool paid depended on the order of the steps.
 
-``cp`` of the same bytes is timed in the same run as the floor for the steps that must write
-bytes (add, push, pull, checkout). Like ``cp``, git and DVC, cairn leaves the write-back of
-new objects to the OS by default; ``add`` with ``[data] fsync`` (``CAIRN_DATA_FSYNC=1``), which
-returns only once they are on disk, is timed too, against ``cp`` followed by ``sync``. cairn's extra figures: ``status`` of 200,000 unchanged
+The anchor's sequence gives the ratios to dvc. The floor for the steps that must write bytes
+(add, push, pull, checkout) is ``cp`` of the same bytes, timed beside each of those steps in
+pairs (``--reps`` fresh repositories, the order within a pair alternating), and each ratio is
+the median of the pairs': a single ``cp`` timing on this machine ranged over 5x between runs
+(page cache, write-back and the inode allocator's state), so a ratio of two timings made
+minutes apart said more about the order of the steps than about the tools. Like ``cp``, git
+and DVC, cairn leaves the write-back of new objects to the OS by default; ``add`` with
+``[data] fsync`` (``CAIRN_DATA_FSYNC=1``), which returns only once they are on disk, is paired
+with ``cp`` followed by ``sync``. cairn's extra figures: ``status`` of 200,000 unchanged
 files, ``status`` time inside the process (without interpreter start-up), and the hashing
 throughput of ``big.bin`` against this machine's single-process BLAKE3 (``update_mmap`` on
 all cores). The JSON goes to stdout, ``benchmarks/results/`` and ``benchmarks/data-latest.json``;
@@ -43,6 +49,8 @@ import os
 import platform
 import random
 import shutil
+import stat
+import statistics
 import subprocess
 import sys
 import time
@@ -58,16 +66,21 @@ LATEST = HERE / "data-latest.json"
 MAKE_DATA = REPO.parent / "shared" / "anchors" / "dvc" / "make_data.py"
 BIN = Path(sys.executable).parent
 MODIFIED = "many/d42/f08442.bin"  # the anchor's changed file
-# Steps that move bytes, and the cp that writes the same bytes.
-BYTE_STEPS = {
-    "add_big": "cp_big",
-    "add_many": "cp_many",
-    "add_csv": "cp_csv",
-    "push": "cp_all",
-    "pull": "cp_all_twice",  # into the cache and into the workspace: see cp_floor
-    "checkout": "cp_all",
+# Steps that move bytes, and the cp that writes the same bytes: pull writes every byte twice
+# where the filesystem has no reflinks (ext4 here), into the cache and into the workspace (a
+# copy, so that editing the workspace can never change the cache); both tools do.
+CP_ALL = "cp '{data}/big.bin' . && cp -r '{data}/many' . && cp '{data}/table.csv' ."
+CP_OF = {
+    "add_big": "cp '{data}/big.bin' .",
+    "add_many": "cp -r '{data}/many' .",
+    "add_csv": "cp '{data}/table.csv' .",
+    "push": CP_ALL,
+    "pull": f"mkdir a b && cd a && {CP_ALL} && cd ../b && {CP_ALL}",
+    "checkout": CP_ALL,
 }
-# The issue's byte-moving steps (table.csv is the anchor's extra file: measured, not a target).
+ADDED = {"add_big": "big.bin", "add_many": "many", "add_csv": "table.csv"}
+# The adds with [data] fsync return once the objects are on disk: their floor is cp + sync.
+DURABLE_STEPS = ("add_big", "add_many")
 TARGET_BYTE_STEPS = ("add_big", "add_many", "push", "pull", "checkout")
 NO_BYTE_STEPS = ("status_clean", "status_modified", "add_many_incremental", "push_empty", "gc")
 GIT_ENV = {
@@ -102,27 +115,48 @@ def timed(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> floa
     return round(seconds, 4)
 
 
-# ext4 without a journal skips inodes freed this recently when it allocates new ones.
-RECENTLY_DELETED_S = 61
+# ext4 without a journal skips inodes freed this recently when it allocates new ones (60 s,
+# or 6 minutes while their inode table block has unwritten changes).
+RECENTLY_DELETED_S = 361
+BIG_FILE = 1 << 20  # the trash deletes files this big at once
 
 
 class Trash:
-    """Where the benchmark puts what it removes between timed steps (see the docstring)."""
+    """Where the benchmark puts what it removes between timed steps (see the docstring).
+
+    Big files are deleted at once (they free the disk space the next repetition needs, and
+    only a few inodes); the many small files stay until :meth:`empty`."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
 
     def put(self, path: Path) -> None:
-        """Move ``path`` (if present) out of the way without freeing its inodes."""
-        if path.exists() or path.is_symlink():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.count += 1
-            path.rename(self.folder / f"{self.count}-{path.name}")
+        """Move ``path`` (if present) out of the way without freeing many inodes."""
+        if not (path.exists() or path.is_symlink()):
+            return
+        if path.is_dir() and not path.is_symlink():
+            for folder, _, names in os.walk(path):
+                for name in names:
+                    _unlink_if_big(os.path.join(folder, name))
+        elif _unlink_if_big(str(path)):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        path.rename(self.folder / f"{self.count}-{path.name}")
 
     def empty(self) -> None:
         """Delete everything put here (after the last timed step)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _unlink_if_big(path: str) -> bool:
+    """Delete ``path`` if it is a regular file of at least ``BIG_FILE`` bytes."""
+    st = os.lstat(path)
+    if stat.S_ISREG(st.st_mode) and st.st_size >= BIG_FILE:
+        os.unlink(path)
+        return True
+    return False
 
 
 def start_clean(work: Path) -> None:
@@ -171,35 +205,78 @@ def same_bytes(root: Path, data: Path) -> bool:
     return len(differ) == 1 and MODIFIED.split("/")[-1] in differ[0]
 
 
-def cp_floor(data: Path, work: Path, trash: Trash) -> dict[str, float]:
-    """``cp`` of the same bytes (the big file, the folder, the table, all of it, and all of it
-    twice for pull), alone and followed by a ``sync``: cairn's steps end with their writes on
-    disk, and this disk's throughput (~130 MB/s) is only seen once the page cache is flushed."""
-    target = work / "cp"
-    copies = {
-        "cp_big": f"cp '{data}/big.bin' .",
-        "cp_many": f"cp -r '{data}/many' .",
-        "cp_csv": f"cp '{data}/table.csv' .",
-        "cp_all": f"cp '{data}/big.bin' . && cp -r '{data}/many' . && cp '{data}/table.csv' .",
-        # pull writes every byte twice where the filesystem has no reflinks (ext4 here): once
-        # into the cache, once into the workspace (a copy, so that editing the workspace can
-        # never change the cache); both tools do.
-        "cp_all_twice": f"mkdir a b && cp '{data}/big.bin' '{data}/table.csv' a && cp -r '{data}/many' a"
-        f" && cp '{data}/big.bin' '{data}/table.csv' b && cp -r '{data}/many' b",
-    }
-    results = {}
-    for step, command in copies.items():
-        for suffix, tail in (("", ""), ("_sync", " && sync")):
-            trash.put(target)
-            target.mkdir(parents=True)
-            results[step + suffix] = timed(["bash", "-c", command + tail], target)
-    trash.put(target)
-    return results
+class Pairs:
+    """Each byte-moving step of cairn timed right beside ``cp`` of the same bytes (cp first on
+    even repetitions, cairn first on odd ones), so both meet the same page cache, write-back
+    and inode allocator; the ratio of each pair, and their median."""
+
+    def __init__(self, data: Path, trash: Trash) -> None:
+        self.data, self.trash = data, trash
+        self.seconds: dict[str, list[tuple[float, float]]] = {}
+
+    def time(self, step: str, rep: int, args: list[str], root: Path, durable: bool = False) -> None:
+        """Time ``args`` in ``root`` and ``cp`` of its bytes into a fresh folder beside it."""
+        name = f"{step}_fsync" if durable else step
+        floor = root.parent / f"cp-{name}"
+        floor.mkdir()
+        copy = CP_OF[step].format(data=self.data) + (" && sync" if durable else "")
+        env = {"CAIRN_DATA_FSYNC": "1"} if durable else None
+
+        def cp() -> float:
+            return timed(["bash", "-c", copy], floor)
+
+        def ours() -> float:
+            return timed(args, root, env)
+
+        if rep % 2 == 0:
+            floor_s, cairn_s = cp(), ours()
+        else:
+            cairn_s, floor_s = ours(), cp()
+        self.trash.put(floor)
+        self.seconds.setdefault(name, []).append((cairn_s, floor_s))
+        log(f"paired {name:16} cairn {cairn_s:7.3f}s  cp {floor_s:7.3f}s")
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per step: both tools' seconds and the median of the per-pair ratios."""
+        return {
+            name: {
+                "cairn_s": [c for c, _ in pairs],
+                "cp_s": [f for _, f in pairs],
+                "ratio_median": round(statistics.median(c / f for c, f in pairs), 2),
+            }
+            for name, pairs in self.seconds.items()
+        }
 
 
-def floors(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """The faster of the two ``cp`` runs of each copy (the floor the tools are held to)."""
-    return {step: min(seconds, after[step]) for step, seconds in before.items()}
+def paired(data: Path, work: Path, trash: Trash, reps: int) -> dict[str, dict[str, Any]]:
+    """cairn's byte-moving steps beside ``cp`` (see :class:`Pairs`), ``reps`` times, each time
+    in a fresh repository with a fresh local remote."""
+    cairn = str(BIN / "cairn")
+    pairs = Pairs(data, trash)
+    for rep in range(reps):
+        base = work / f"paired-{rep}"
+        root, remote = base / "repo", base / "remote"
+        root.mkdir(parents=True)
+        remote.mkdir()
+        sh(["git", "init", "-q"], root)
+        sh([cairn, "data", "remote", "add", "store", str(remote), "--default"], root)
+        sh(["bash", "-c", CP_ALL.format(data=data)], root)
+        for step, target in ADDED.items():
+            pairs.time(step, rep, [cairn, "data", "add", target], root)
+        pairs.time("push", rep, [cairn, "data", "push"], root)
+        remove_data(root, trash)
+        trash.put(root / Cairn.cache)
+        pairs.time("pull", rep, [cairn, "data", "pull"], root)
+        remove_data(root, trash)
+        pairs.time("checkout", rep, [cairn, "data", "checkout"], root)
+        durable = base / "durable"
+        durable.mkdir()
+        sh(["git", "init", "-q"], durable)
+        sh(["bash", "-c", CP_ALL.format(data=data)], durable)
+        for step in DURABLE_STEPS:
+            pairs.time(step, rep, [cairn, "data", "add", ADDED[step]], durable, durable=True)
+        trash.put(base)
+    return pairs.summary()
 
 
 class Tool(abc.ABC):
@@ -318,24 +395,6 @@ def run_tool(tool: Tool, data: Path, work: Path, trash: Trash) -> dict[str, Any]
     return steps
 
 
-def durable_adds(data: Path, work: Path, trash: Trash) -> dict[str, float]:
-    """``add`` of the big file and of the folder with ``CAIRN_DATA_FSYNC=1``: the command
-    returns once the objects are on disk, so its floor is ``cp`` followed by ``sync``."""
-    root = work / "cairn-fsync"
-    root.mkdir(parents=True)
-    sh(["git", "init", "-q"], root)
-    sh(["bash", "-c", f"cp '{data}/big.bin' . && cp -r '{data}/many' ."], root)
-    env = {"CAIRN_DATA_FSYNC": "1"}
-    cairn = str(BIN / "cairn")
-    result = {
-        "add_big": timed([cairn, "data", "add", "big.bin"], root, env),
-        "add_many": timed([cairn, "data", "add", "many"], root, env),
-    }
-    trash.put(root)
-    log(f"cairn add with [data] fsync: {result}")
-    return result
-
-
 def status_in_process(root: Path) -> float:
     """``status`` of the whole workspace inside this process (no interpreter start-up)."""
     from cairn.data.workspace import Workspace
@@ -353,7 +412,7 @@ def status_in_process(root: Path) -> float:
     return round(best, 4)
 
 
-def status_200k(work: Path) -> dict[str, float]:
+def status_200k(work: Path, trash: Trash) -> dict[str, float]:
     """cairn ``status`` of 200,000 unchanged small files (1,000 folders of 200)."""
     root = work / "cairn-200k"
     folder = root / "many"
@@ -369,6 +428,7 @@ def status_200k(work: Path) -> dict[str, float]:
     result["status_clean"] = timed([cairn, "data", "status"], root)
     result["status_clean_2"] = timed([cairn, "data", "status"], root)
     result["status_in_process"] = status_in_process(root)
+    trash.put(root)
     log(f"cairn status of 200,000 files: {result}")
     return result
 
@@ -401,22 +461,16 @@ def hashing(data: Path) -> dict[str, float]:
 
 
 def ratios(result: dict[str, Any]) -> dict[str, Any]:
-    """dvc/cairn for every step, cairn/cp and cairn/(cp + sync) for the steps that write
-    bytes, and the adds with ``[data] fsync`` over cp + sync."""
-    cairn, dvc, cp = result["cairn"], result.get("dvc"), result["cp"]
-    out: dict[str, Any] = {"dvc_over_cairn": {}, "cairn_over_cp": {}, "cairn_over_cp_sync": {}}
+    """dvc/cairn for every step of the anchor's sequence; cairn/cp for the steps that write
+    bytes and the adds with ``[data] fsync`` over cp + sync (medians of the pairs)."""
+    cairn, dvc, pairs = result["cairn"], result.get("dvc"), result["paired"]
+    out: dict[str, Any] = {"dvc_over_cairn": {}}
     for step, seconds in cairn.items():
-        if not isinstance(seconds, float):
-            continue
-        if dvc and isinstance(dvc.get(step), float) and seconds > 0:
+        if dvc and isinstance(seconds, float) and isinstance(dvc.get(step), float) and seconds:
             out["dvc_over_cairn"][step] = round(dvc[step] / seconds, 2)
-        if step in BYTE_STEPS:
-            out["cairn_over_cp"][step] = round(seconds / cp[BYTE_STEPS[step]], 2)
-            out["cairn_over_cp_sync"][step] = round(seconds / cp[BYTE_STEPS[step] + "_sync"], 2)
-    durable = result.get("cairn_fsync", {})
+    out["cairn_over_cp"] = {step: pairs[step]["ratio_median"] for step in CP_OF}
     out["durable_over_cp_sync"] = {
-        step: round(seconds / cp[BYTE_STEPS[step] + "_sync"], 2)
-        for step, seconds in durable.items()
+        step: pairs[f"{step}_fsync"]["ratio_median"] for step in DURABLE_STEPS
     }
     return out
 
@@ -447,6 +501,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cairn-bench-data"))
     parser.add_argument("--skip-dvc", action="store_true")
     parser.add_argument("--skip-200k", action="store_true")
+    parser.add_argument("--reps", type=int, default=3, help="pairs of cairn and cp per step")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     ensure_data(args.data)
@@ -462,20 +517,16 @@ def main() -> None:
         },  # fmt: skip
         "data": json.loads((args.data / "manifest.json").read_text()),
     }
-    cp_before = cp_floor(args.data, args.workdir, trash)
-    log(f"cp floor: {cp_before}")
+    # The pairs first: dvc's steps delete files, and on this disk inodes freed in the last
+    # minutes slow every file creation after them (see the docstring).
+    result["paired"] = paired(args.data, args.workdir, trash, args.reps)
     result["cairn"] = run_tool(Cairn(), args.data, args.workdir, trash)
     if not args.skip_dvc:
         result["dvc_version"] = sh([Dvc().exe, "--version"], args.workdir).strip()
         result["dvc"] = run_tool(Dvc(), args.data, args.workdir, trash)
-    result["cairn_fsync"] = durable_adds(args.data, args.workdir, trash)
-    cp_after = cp_floor(args.data, args.workdir, trash)
-    log(f"cp floor, again: {cp_after}")
-    result["cp_runs"] = [cp_before, cp_after]
-    result["cp"] = floors(cp_before, cp_after)
     result["hashing"] = hashing(args.data)
     if not args.skip_200k:
-        result["cairn_200k"] = status_200k(args.workdir)
+        result["cairn_200k"] = status_200k(args.workdir, trash)
     trash.empty()
     result["ratios"] = ratios(result)
     result["targets"] = targets(result)

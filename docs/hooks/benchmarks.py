@@ -9,6 +9,7 @@ file stops the build with a message naming it.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,14 +122,18 @@ def _server(result: dict[str, Any]) -> list[str]:
 
 def _data(result: dict[str, Any]) -> list[str]:
     cairn, dvc, ratios = result["cairn"], result["dvc"], result["ratios"]
-    over_cp = ratios["cairn_over_cp"]
     rows = [
-        [f"`{op}`", cairn[op], dvc.get(op), _times(ratios["dvc_over_cairn"].get(op)),
-         _times(over_cp.get(op)) if op in over_cp else "-"]
+        [f"`{op}`", cairn[op], dvc.get(op), _times(ratios["dvc_over_cairn"].get(op))]
         for op in cairn if isinstance(cairn[op], float) and op in dvc
     ]  # fmt: skip
-    header = ["operation", "cairn (s)", f"DVC {result['dvc_version']} (s)", "DVC / cairn",
-              "cairn / cp"]  # fmt: skip
+    header = ["operation", "cairn (s)", f"DVC {result['dvc_version']} (s)", "DVC / cairn"]
+    pairs = [
+        [f"`{name}`", statistics.median(pair["cairn_s"]), statistics.median(pair["cp_s"]),
+         _times(pair["ratio_median"])]
+        for name, pair in result["paired"].items()
+    ]  # fmt: skip
+    pair_header = ["step (beside `cp`)", "cairn (s, median)", "cp (s, median)",
+                   "cairn / cp (median of pairs)"]  # fmt: skip
     big = result["cairn_200k"]
     hashing = result["hashing"]
     extra = [
@@ -137,8 +142,8 @@ def _data(result: dict[str, Any]) -> list[str]:
         ["hashing (MB/s)", hashing["cairn_hash_file_mb_s"]],
         ["BLAKE3 on all cores (MB/s)", hashing["blake3_mmap_all_cores_mb_s"]],
     ]
-    return [*_table(header, rows), *_table(["figure", "value"], extra),
-            *_targets(result["targets"])]  # fmt: skip
+    return [*_table(header, rows), *_table(pair_header, pairs),
+            *_table(["figure", "value"], extra), *_targets(result["targets"])]  # fmt: skip
 
 
 def _pipeline(result: dict[str, Any]) -> list[str]:

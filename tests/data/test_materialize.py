@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from data_helpers import flip_byte
@@ -102,3 +103,77 @@ def test_link_settings():
             parse_link(bad)
     with pytest.raises(InvalidInput, match=r"\[data\] link"):
         link_setting({"data": {"link": "teleport"}})
+
+
+# -- place_all: many objects at once (small ones through the C loop where it was compiled) ---
+
+
+@pytest.fixture(params=["c", "python"])
+def loop(request, monkeypatch):
+    """Which loop places the small objects: the C one, or (the extension set aside) Python's."""
+    from cairn.data import materialize
+
+    if request.param == "c" and materialize._faststore is None:
+        pytest.skip("cairn.objects._faststore not compiled")
+    if request.param == "python":
+        monkeypatch.setattr(materialize, "_faststore", None)
+    return request.param
+
+
+def _place_all(cache, placements, jobs=2):
+    from cairn.data.materialize import Placement
+
+    moved = []
+    results = Materializer(cache, DEFAULT_LINK, {}).place_all(
+        [Placement(*p) for p in placements], jobs, lambda fn, items: [fn(i) for i in items],
+        lambda nbytes, files: moved.append((nbytes, files)),
+    )  # fmt: skip
+    assert sum(files for _, files in moved) == len(placements)
+    return results
+
+
+def test_place_all_writes_every_file_with_its_signature(tmp_path, cache, loop):
+    blobs = [os.urandom(size) for size in (0, 1, 700, 5000, THREADED_FROM + 3)] * 3
+    oids = [cache.add_bytes(blob) for blob in blobs]
+    (tmp_path / "ws").mkdir()
+    dests = [str(tmp_path / "ws" / f"f{i}") for i in range(len(blobs))]
+    (tmp_path / "ws" / "f1").write_bytes(b"an older version, replaced")
+    placements = [(oid, dest, i % 2 == 0, len(blob))
+                  for i, (oid, dest, blob) in enumerate(zip(oids, dests, blobs, strict=True))]  # fmt: skip
+    results = _place_all(cache, placements)
+    umask = os.umask(0)
+    os.umask(umask)
+    for (_, dest, executable, _), blob, (sig, problem) in zip(
+        placements, blobs, results, strict=True
+    ):
+        assert problem is None
+        assert Path(dest).read_bytes() == blob
+        assert sig == signature(os.stat(dest))
+        mode = stat.S_IMODE(os.stat(dest).st_mode)
+        assert mode == (0o777 if executable else 0o666) & ~umask
+    assert sorted(os.listdir(tmp_path / "ws")) == sorted(os.path.basename(d) for d in dests)
+
+
+def test_place_all_reports_corrupt_and_missing_objects_and_goes_on(tmp_path, cache, loop):
+    good, bad = os.urandom(900), os.urandom(1100)
+    good_oid, bad_oid = cache.add_bytes(good), cache.add_bytes(bad)
+    flip_byte(cache.path_of(bad_oid))
+    missing = hash_bytes(b"never stored")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "bad").write_bytes(b"stays as it was")
+    results = _place_all(cache, [(bad_oid, str(ws / "bad"), False, 1100),
+                                 (missing, str(ws / "missing"), False, 12),
+                                 (good_oid, str(ws / "good"), False, 900)])  # fmt: skip
+    assert results[0][0] is None and "corrupt" in results[0][1]
+    assert str(cache.path_of(bad_oid)) in results[0][1]
+    assert results[1][0] is None and "not in the cache" in results[1][1]
+    assert results[2] == (signature(os.stat(ws / "good")), None)
+    assert (ws / "bad").read_bytes() == b"stays as it was"
+    assert sorted(os.listdir(ws)) == ["bad", "good"]
+
+
+def test_place_all_raises_when_a_file_cannot_be_written(tmp_path, cache, loop):
+    oid = cache.add_bytes(os.urandom(500))
+    with pytest.raises(FileNotFoundError):  # the destination's folder does not exist
+        _place_all(cache, [(oid, str(tmp_path / "no-such-folder" / "f"), False, 500)])

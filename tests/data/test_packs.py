@@ -113,15 +113,19 @@ def test_span_caps_a_merged_read():
     assert [(r.start, r.end) for r in reads] == [(0, 30), (30, 60), (60, 90), (90, 100)]
 
 
-def test_split_cuts_each_member_out_of_the_read():
+def _cut(read, data):
+    return {oid: data[start : start + length] for oid, start, length in read.spans(len(data))}
+
+
+def test_spans_cut_each_member_out_of_the_read():
     pack = build_pack(_objects(b"aaaa", b"bb", b"cccccc", b"d"))
     wanted = [pack.entries[1], pack.entries[3]]
     (read,) = plan_reads(wanted, gap=100)
     data = pack.data[read.start : read.end]
-    assert {e.oid: blob for e, blob in read.split(data)} == {
-        hash_bytes(b"bb"): b"bb",
-        hash_bytes(b"d"): b"d",
-    }
+    assert _cut(read, data) == {hash_bytes(b"bb"): b"bb", hash_bytes(b"d"): b"d"}
+    # a short read (a truncated pack) cuts the members short, the last down to nothing
+    assert _cut(read, data[:3]) == {hash_bytes(b"bb"): b"bb", hash_bytes(b"d"): b""}
+    assert read.spans(1)[1] == (hash_bytes(b"d"), 1, 0)
 
 
 @given(
@@ -137,6 +141,5 @@ def test_every_wanted_object_comes_back_whole(blobs, gap, span, data):
     found = {}
     for read in plan_reads(wanted, gap=gap, span=span):
         assert read.length <= max(span, max(m.length for m in read.members))
-        for entry, blob in read.split(pack.data[read.start : read.end]):
-            found[entry.oid] = blob
+        found.update(_cut(read, pack.data[read.start : read.end]))
     assert found == {e.oid: pack.data[e.offset : e.end] for e in wanted}

@@ -234,3 +234,42 @@ def test_a_torn_object_in_a_folder_made_here_is_rewritten(tmp_path: Path) -> Non
     assert cache.read_bytes(oid) == Path(path).read_bytes()
     assert os.stat(torn).st_mode & 0o777 == 0o444
     assert cache.listing().temporaries == []
+
+
+# -- store_blobs: ranges of one buffer (a pack's bytes), checked, then stored ------------------
+
+
+def test_store_blobs_stores_each_checked_range(cache: ObjectDB) -> None:
+    blobs = [os.urandom(size) for size in (0, 10, 3000, 70_000)]
+    data = b"".join(blobs)
+    entries, at = [], 0
+    for blob in blobs:
+        entries.append((blake3.blake3(blob).hexdigest(), at, len(blob)))
+        at += len(blob)
+    assert cache.store_blobs(data, entries, durable=False, jobs=2) == [True] * 4
+    assert cache.store_blobs(memoryview(data), entries, durable=False) == [False] * 4
+    for (oid, _, _), blob in zip(entries, blobs, strict=True):
+        assert cache.read_bytes(oid) == blob
+        assert os.stat(cache.path_of(oid)).st_mode & 0o777 == 0o444
+    assert cache.listing().temporaries == []
+
+
+def test_store_blobs_names_what_bad_bytes_hash_to_and_stores_nothing_of_them(
+    cache: ObjectDB,
+) -> None:
+    good, bad = os.urandom(500), os.urandom(600)
+    claimed = blake3.blake3(b"what the index promised").hexdigest()
+    entries = [(claimed, 0, 600), (blake3.blake3(good).hexdigest(), 600, 500)]
+    got = cache.store_blobs(bad + good, entries, durable=False)
+    assert got == [blake3.blake3(bad).hexdigest(), True]
+    assert not cache.has(claimed) and not cache.has(blake3.blake3(bad).hexdigest())
+
+
+def test_store_blobs_raises_where_the_cache_cannot_be_written(cache: ObjectDB) -> None:
+    blob = os.urandom(100)
+    oid = blake3.blake3(blob).hexdigest()
+    cache.root.mkdir(parents=True)
+    (cache.root / oid[:2]).write_bytes(b"in the way")
+    with pytest.raises(FileExistsError):
+        cache.store_blobs(blob, [(oid, 0, 100)], durable=False)
+    assert (cache.root / oid[:2]).read_bytes() == b"in the way"

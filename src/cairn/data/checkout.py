@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.data.current import file_oid, folder_oids
-from cairn.data.materialize import Materializer, link_setting
+from cairn.data.materialize import Materializer, Placement, link_setting
 from cairn.data.pointer import Pointer
 from cairn.data.progress import QUIET, Reporter
 from cairn.data.state import RACY_NS, Signature
 from cairn.data.walk import scan_folder
-from cairn.errors import CorruptObject, DataError, InvalidState, ObjectMissing
+from cairn.errors import CorruptObject, InvalidState, ObjectMissing
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
@@ -265,18 +265,9 @@ def _materialize(
         if not os.path.isdir(folder):
             _make_folder(Path(folder))
     total = sum(w.size for w in plan.writes)
-
-    def place(write: _Write) -> tuple[Signature | None, str | None]:
-        try:
-            sig = materializer.place(write.oid, write.path, write.executable, write.size)
-        except DataError as exc:
-            return None, exc.message
-        finally:
-            advance(write.size, 1)
-        return sig, None
-
+    placements = [Placement(w.oid, w.path, w.executable, w.size) for w in plan.writes]
     with reporter.track("checking out", len(plan.writes), total) as advance:
-        results = workspace.map(place, plan.writes)
+        results = materializer.place_all(placements, workspace.jobs(), workspace.map, advance)
     rows = []
     for write, (sig, problem) in zip(plan.writes, results, strict=True):
         if problem is not None:

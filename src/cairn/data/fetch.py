@@ -4,8 +4,10 @@ Packed objects are read with ranged requests, neighbours merged into one read, s
 20,000 small files costs a handful of requests. Every object's bytes are hashed before the
 object enters the cache: a corrupted or truncated remote object is reported with its remote
 path and never stored. Objects are written without a per-file fsync (``durable=False``) and
-flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``). Each stored object's signature is returned, so the state index can
-remember it as verified and checkout need not hash it again.
+flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``); the objects
+of a ranged read are checked and stored by :meth:`ObjectDB.store_blobs` (a C loop). Each stored
+big object's signature is returned, so the state index can remember it as checked and checkout
+need not hash it again (small ones are checked whenever they are copied out).
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ from cairn.data.state import Signature, signature
 from cairn.data.transfer import present_in, run_tasks
 from cairn.errors import CorruptObject, ObjectMissing
 from cairn.objects.db import ObjectDB
-from cairn.objects.hashing import BLOCK, Hasher, hash_bytes, hash_file
+from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher, hash_file
 from cairn.objects.linking import copy_file
+
+# C threads storing the objects of one ranged read (the reads themselves run in parallel too).
+STORE_THREADS = 2
 
 
 @dataclass
 class FetchResult:
-    """What a fetch did: objects stored (with their signatures), and those that could not be."""
+    """What a fetch did: objects stored (big ones with their signatures), and those that could
+    not be."""
 
     remote: str
     fetched: int = 0
@@ -98,9 +104,10 @@ def fetch_objects(
 
 @dataclass
 class _Batch:
-    """Objects one task stored ``(oid, size, signature)``, and those it found corrupt."""
+    """Objects one task stored ``(oid, size, signature or None for a small object)``, and
+    those it found corrupt."""
 
-    stored: list[tuple[str, int, Signature]] = field(default_factory=list)
+    stored: list[tuple[str, int, Signature | None]] = field(default_factory=list)
     corrupt: list[CorruptObject] = field(default_factory=list)
 
 
@@ -124,7 +131,8 @@ def _run(
         for oid, size, sig in batch.stored:
             result.fetched += 1
             result.fetched_bytes += size
-            result.stored.append((oid, sig))
+            if sig is not None:  # (small objects are not remembered as checked)
+                result.stored.append((oid, sig))
         advance(sum(size for _, size, _ in batch.stored), len(batch.stored))
         result.failed += batch.corrupt
 
@@ -169,15 +177,18 @@ def _fetch_range(cache: ObjectDB, index: RemoteIndex, pack: str, read: ReadRange
     rel = pack_path(pack)
     data = storage.read_range(rel, read.start, read.end)
     batch = _Batch()
-    for entry, blob in read.split(data):
-        got = hash_bytes(blob)
-        if got != entry.oid:
+    spans = read.spans(len(data))
+    outcomes = cache.store_blobs(data, spans, durable=False, jobs=STORE_THREADS)
+    for entry, (_, _, got_bytes), outcome in zip(read.members, spans, outcomes, strict=True):
+        if isinstance(outcome, str):
             where = f"{storage.uri(rel)} (bytes {entry.offset}-{entry.end})"
-            why = f"{len(blob)} of {entry.length} bytes read, hashing to {got}"
+            why = f"{got_bytes} of {entry.length} bytes read, hashing to {outcome}"
             batch.corrupt.append(_corrupt(entry.oid, where, why))
-            continue
-        cache.store_bytes(blob, durable=False, oid=entry.oid)
-        batch.stored.append((entry.oid, entry.length, signature(os.stat(cache.path_of(entry.oid)))))
+        elif entry.length < THREADED_FROM:  # checked again whenever it is copied out
+            batch.stored.append((entry.oid, entry.length, None))
+        else:
+            sig = signature(os.stat(cache.path_of(entry.oid)))
+            batch.stored.append((entry.oid, entry.length, sig))
     return batch
 
 

@@ -14,15 +14,23 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from cairn.data.state import Signature, signature
-from cairn.errors import InvalidInput, ObjectMissing
+from cairn.errors import DataError, InvalidInput, ObjectMissing
 from cairn.objects.db import ObjectDB
 from cairn.objects.hashing import THREADED_FROM, hash_bytes, hash_file
 from cairn.objects.linking import copy_and_hash, copy_file, hardlink, reflink, symlink
 
+try:  # the per-file loop of placing small objects in C (optional: see setup.py)
+    import cairn.objects._faststore as _faststore
+except ImportError:  # pragma: no cover - only where the extension was not compiled
+    _faststore = None
+
 STRATEGIES = ("reflink", "copy", "hardlink", "symlink")
+BATCH = 512  # small objects placed per call of the C loop (the progress bar moves between)
 DEFAULT_LINK = ("reflink", "copy")
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EOPNOTSUPP, errno.ENOTSUP}
@@ -54,6 +62,19 @@ def link_setting(config: dict, override: str | None = None) -> tuple[str, ...]:
     if isinstance(section, dict) and "link" in section:
         return parse_link(section["link"], "[data] link in .cairn/config.toml")
     return DEFAULT_LINK
+
+
+class Placement(NamedTuple):
+    """One object to put at one workspace path."""
+
+    oid: str
+    dest: str
+    executable: bool
+    size: int
+
+
+# What placing one object gave: the new file's signature, or the problem's message.
+Placed = tuple[Signature, None] | tuple[None, str]
 
 
 def _file_mode(executable: bool) -> int:
@@ -116,6 +137,69 @@ class Materializer:
             tmp.unlink(missing_ok=True)
             raise
         return signature(os.stat(dest))
+
+    def place_all(
+        self,
+        placements: list[Placement],
+        jobs: int,
+        map_threads: Callable[[Callable[[int], Placed], list[int]], list[Placed]],
+        advance: Callable[[int, int], None],
+    ) -> list[Placed]:
+        """:meth:`place` of each placement, a :class:`DataError` (a corrupt or missing object)
+        becoming its message; other errors are raised. Small objects go through the C loop
+        of ``cairn.objects._faststore`` in ``jobs`` threads where it was compiled, the rest
+        through ``map_threads`` (``Workspace.map``); ``advance(bytes, files)`` as they land."""
+        results: list[Placed | None] = [None] * len(placements)
+        if _faststore is not None and self._copies_first():
+            small = [i for i, p in enumerate(placements) if p.size < THREADED_FROM]
+            for start in range(0, len(small), BATCH):
+                chunk = small[start : start + BATCH]
+                placed = self._place_small_batch([placements[i] for i in chunk], jobs)
+                for index, result in zip(chunk, placed, strict=True):
+                    results[index] = result
+                done = [i for i in chunk if results[i] is not None]
+                advance(sum(placements[i].size for i in done), len(done))
+
+        def one(index: int) -> Placed:
+            p = placements[index]
+            try:
+                return self.place(p.oid, p.dest, p.executable, p.size), None
+            except DataError as exc:
+                return None, exc.message
+            finally:
+                advance(p.size, 1)
+
+        rest = [i for i, result in enumerate(results) if result is None]
+        for index, result in zip(rest, map_threads(one, rest), strict=True):
+            results[index] = result
+        return results  # type: ignore[return-value]  # (every slot is filled by now)
+
+    def _place_small_batch(self, batch: list[Placement], jobs: int) -> list[Placed | None]:
+        """The C loop over ``batch``; None for the placements it left to :meth:`place`."""
+        assert _faststore is not None
+        token = f"{self._token}{next(self._counter)}-"
+        done = _faststore.place_files(
+            self._cache_root, token, [p.oid for p in batch], [p.dest for p in batch],
+            [p.executable for p in batch], jobs, THREADED_FROM - 1,
+        )  # fmt: skip
+        results: list[Placed | None] = []
+        error: OSError | None = None
+        for p, (first, second, path) in zip(batch, done, strict=True):
+            if first is not None:
+                results.append(((first, second, path), None))
+            elif second == "corrupt":
+                results.append((None, self.cache.corrupt(p.oid).message))
+            elif second == errno.ENOENT and path is None:
+                results.append((None, self._missing(p.oid, Path(p.dest)).message))
+            elif isinstance(second, int) and not isinstance(second, bool):
+                source = path or str(self.cache.path_of(p.oid))
+                error = error or OSError(second, os.strerror(second), source)
+                results.append(None)
+            else:  # not for the C loop, or skipped after an error
+                results.append(None)
+        if error is not None:
+            raise error
+        return results
 
     def _copies_first(self) -> bool:
         """Whether the first strategy that works here makes a copy (reflink or copy)."""

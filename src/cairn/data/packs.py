@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -196,10 +196,14 @@ class ReadRange:
         """Bytes this read transfers."""
         return self.end - self.start
 
-    def split(self, data: bytes) -> Iterator[tuple[PackEntry, bytes]]:
-        """Each member with its bytes, cut out of the data this range returned."""
+    def spans(self, got: int) -> list[tuple[str, int, int]]:
+        """Each member's ``(oid, offset, length)`` inside the ``got`` bytes this range
+        returned (cut short, down to nothing, where fewer bytes came back than asked)."""
+        out = []
         for entry in self.members:
-            yield entry, data[entry.offset - self.start : entry.end - self.start]
+            start = min(entry.offset - self.start, got)
+            out.append((entry.oid, start, min(entry.end - self.start, got) - start))
+        return out
 
 
 def plan_reads(

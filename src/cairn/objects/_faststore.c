@@ -1,4 +1,5 @@
-/* cairn.objects._faststore: the per-file loop of ObjectDB.store_files in C.
+/* cairn.objects._faststore: the per-file loops of ObjectDB.store_files and of checkout's
+ * copying of small objects (cairn.data.materialize) in C.
  *
  * `cairn data add` of many small files spent nine tenths of its time in Python around the
  * system calls of ObjectDB.store_file (open, read, hash, stat, create, write, rename). This
@@ -28,10 +29,12 @@
 #define FOLDER_EXISTS 1
 #define FOLDER_OURS 2 /* made by this ObjectDB: it holds only objects linked without replacing */
 
-enum { DONE, FALLBACK, FAILED, SKIPPED };
+enum { DONE, FALLBACK, FAILED, SKIPPED, MISMATCH };
 
 typedef struct {
     const char *src;      /* the file to store (owned by the Python bytes object) */
+    const unsigned char *bytes; /* or the bytes to store (store_blobs), len of them */
+    size_t len;
     const char *expected; /* its oid when the caller knows it, else NULL */
     char oid[OID_LEN + 1];
     int outcome, written, err;
@@ -39,7 +42,12 @@ typedef struct {
     char *failed;         /* the path an error is about (malloc'd; NULL: src) */
 } Item;
 
-typedef struct {
+typedef struct Batch Batch;
+/* One item's work: (batch, item, index, read buffer, its capacity, path room, tmp room). */
+typedef void (*ItemFn)(Batch *, Item *, Py_ssize_t, unsigned char **, size_t *, char *, char *);
+
+struct Batch {
+    ItemFn one;
     const char *root, *token;
     size_t root_len, token_len;
     Item *items;
@@ -49,7 +57,7 @@ typedef struct {
     int stop;        /* set (atomic) after an error: later items are skipped */
     int no_tmpfile;  /* set (atomic) once the filesystem refused O_TMPFILE */
     unsigned char *made; /* [256]: FOLDER_* of each prefix folder (shared with the caller) */
-} Batch;
+};
 
 static void hex_of(const uint8_t digest[B3_OUT_LEN], char out[OID_LEN + 1]) {
     static const char digits[] = "0123456789abcdef";
@@ -102,6 +110,27 @@ static long long read_all(int fd, long long size, unsigned char **buffer, size_t
             return (long long)len;
         hint = 0;
     }
+}
+
+/* Read the whole regular file at path into *buffer: 0 with its length in *len; 1 when it is
+ * not a regular file or bigger than max_size (left to Python); -1 with errno on an error. */
+static int read_file(const char *path, long long max_size, unsigned char **buffer, size_t *cap,
+                     long long *len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int outcome = 0;
+    if (fstat(fd, &st) != 0)
+        outcome = -1;
+    else if (!S_ISREG(st.st_mode) || st.st_size > max_size)
+        outcome = 1;
+    else if ((*len = read_all(fd, (long long)st.st_size, buffer, cap)) < 0)
+        outcome = -1;
+    int err = errno;
+    close(fd);
+    errno = err;
+    return outcome;
 }
 
 static int write_all(int fd, const unsigned char *data, size_t len) {
@@ -247,26 +276,13 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
             return;
         }
     }
-    int fd = open(item->src, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail(item, errno, NULL);
-        return;
-    }
-    if (fstat(fd, &st) != 0) {
-        fail(item, errno, NULL);
-        close(fd);
-        return;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > batch->max_size) {
-        item->outcome = FALLBACK;
-        close(fd);
-        return;
-    }
-    long long len = read_all(fd, (long long)st.st_size, buffer, cap);
-    int err = errno;
-    close(fd);
-    if (len < 0) {
-        fail(item, err, NULL);
+    long long len = 0;
+    int loaded = read_file(item->src, batch->max_size, buffer, cap, &len);
+    if (loaded != 0) {
+        if (loaded > 0)
+            item->outcome = FALLBACK;
+        else
+            fail(item, errno, NULL);
         return;
     }
     item->size = len;
@@ -287,6 +303,27 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
     install(batch, item, index, *buffer, (size_t)len, final, folder_len, tmp);
 }
 
+/* store_blobs' item: bytes already in memory, checked against the oid they should have. */
+static void store_blob(Batch *batch, Item *item, Py_ssize_t index, unsigned char **buffer,
+                       size_t *cap, char *final, char *tmp) {
+    (void)buffer, (void)cap;
+    uint8_t digest[B3_OUT_LEN];
+    b3_hash(item->bytes, item->len, digest);
+    hex_of(digest, item->oid);
+    if (memcmp(item->oid, item->expected, OID_LEN) != 0) {
+        item->outcome = MISMATCH;
+        return;
+    }
+    size_t folder_len = final_path(batch, item->oid, final);
+    int ours = __atomic_load_n(&batch->made[slot_of(item->oid)], __ATOMIC_RELAXED) == FOLDER_OURS &&
+               !__atomic_load_n(&batch->no_tmpfile, __ATOMIC_RELAXED);
+    if (!ours && present(final, item->len)) {
+        item->outcome = DONE;
+        return;
+    }
+    install(batch, item, index, item->bytes, item->len, final, folder_len, tmp);
+}
+
 static void *worker(void *arg) {
     Batch *batch = arg;
     size_t room = batch->root_len + OID_LEN + batch->token_len + 48;
@@ -303,7 +340,7 @@ static void *worker(void *arg) {
             item->err = ENOMEM;
             continue;
         }
-        store_one(batch, item, i, &buffer, &cap, final, tmp);
+        batch->one(batch, item, i, &buffer, &cap, final, tmp);
         if (item->outcome == FAILED)
             __atomic_store_n(&batch->stop, 1, __ATOMIC_RELAXED);
     }
@@ -313,22 +350,50 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-static void run(Batch *batch, int threads) {
-    if (threads > batch->count)
-        threads = (int)batch->count;
+/* fn(arg) in `threads` threads (at most one per item), this one among them. */
+static void run(void *(*fn)(void *), void *arg, int threads, Py_ssize_t count) {
+    if (threads > count)
+        threads = (int)count;
     pthread_t *ids = threads > 1 ? malloc(sizeof(pthread_t) * (size_t)threads) : NULL;
     int started = 0;
     if (ids != NULL)
         for (; started < threads - 1; started++) /* this thread is the last worker */
-            if (pthread_create(&ids[started], NULL, worker, batch) != 0)
+            if (pthread_create(&ids[started], NULL, fn, arg) != 0)
                 break;
-    worker(batch);
+    fn(arg);
     for (int i = 0; i < started; i++)
         pthread_join(ids[i], NULL);
     free(ids);
 }
 
-static PyObject *result_of(Item *item, PyObject *src) {
+/* The text of oid when it is a str of 64 lowercase hex digits, else NULL. */
+static const char *oid_text(PyObject *oid) {
+    Py_ssize_t size = 0;
+    const char *text = PyUnicode_Check(oid) ? PyUnicode_AsUTF8AndSize(oid, &size) : NULL;
+    int good = text != NULL && size == OID_LEN;
+    for (Py_ssize_t k = 0; good && k < OID_LEN; k++)
+        good = hex_value(text[k]) >= 0;
+    PyErr_Clear(); /* (a str that is not UTF-8 is simply not an oid) */
+    return good ? text : NULL;
+}
+
+/* [fn(items, i, extra) for i in range(count)], or NULL with an exception set. */
+static PyObject *list_of(Py_ssize_t count, PyObject *(*fn)(void *, Py_ssize_t, void *),
+                         void *items, void *extra) {
+    PyObject *results = PyList_New(count);
+    for (Py_ssize_t i = 0; results != NULL && i < count; i++) {
+        PyObject *one = fn(items, i, extra);
+        if (one == NULL)
+            Py_CLEAR(results);
+        else
+            PyList_SET_ITEM(results, i, one);
+    }
+    return results;
+}
+
+static PyObject *stored_result(void *items, Py_ssize_t i, void *paths) {
+    Item *item = (Item *)items + i;
+    PyObject *src = PyList_GET_ITEM((PyObject *)paths, i);
     switch (item->outcome) {
     case DONE:
         return Py_BuildValue("(sOL)", item->oid, item->written ? Py_True : Py_False,
@@ -358,12 +423,8 @@ static int prepare(Batch *batch, PyObject *paths, PyObject *expected, PyObject *
         PyObject *oid = expected == Py_None ? Py_None : PyList_GET_ITEM(expected, i);
         if (oid == Py_None)
             continue;
-        Py_ssize_t size = 0;
-        const char *text = PyUnicode_Check(oid) ? PyUnicode_AsUTF8AndSize(oid, &size) : NULL;
-        int good = text != NULL && size == OID_LEN;
-        for (Py_ssize_t k = 0; good && k < OID_LEN; k++)
-            good = hex_value(text[k]) >= 0;
-        if (!good) {
+        const char *text = oid_text(oid);
+        if (text == NULL) {
             PyErr_Format(PyExc_ValueError, "expected[%zd] is not a 64-digit lowercase oid", i);
             return -1;
         }
@@ -393,7 +454,7 @@ static PyObject *store_files(PyObject *self, PyObject *args) {
         PyBuffer_Release(&made);
         return NULL;
     }
-    Batch batch = {.root = root, .token = token, .root_len = (size_t)root_len,
+    Batch batch = {.one = store_one, .root = root, .token = token, .root_len = (size_t)root_len,
                    .token_len = (size_t)token_len, .count = count, .max_size = max_size,
                    .made = made.buf};
     batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
@@ -405,22 +466,280 @@ static PyObject *store_files(PyObject *self, PyObject *args) {
     if (prepare(&batch, paths, expected, encoded) != 0)
         goto done;
     Py_BEGIN_ALLOW_THREADS
-    run(&batch, threads < 1 ? 1 : threads);
+    run(worker, &batch, threads < 1 ? 1 : threads, count);
     Py_END_ALLOW_THREADS
-    results = PyList_New(count);
-    for (Py_ssize_t i = 0; results != NULL && i < count; i++) {
-        PyObject *one = result_of(&batch.items[i], PyList_GET_ITEM(paths, i));
-        if (one == NULL)
-            Py_CLEAR(results);
-        else
-            PyList_SET_ITEM(results, i, one);
-    }
+    results = list_of(count, stored_result, batch.items, paths);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].failed);
     PyMem_Free(batch.items);
     Py_XDECREF(encoded);
     PyBuffer_Release(&made);
+    return results;
+}
+
+static PyObject *blob_result(void *items, Py_ssize_t i, void *unused) {
+    (void)unused;
+    Item *item = (Item *)items + i;
+    if (item->outcome == DONE)
+        return Py_BuildValue("(OO)", item->written ? Py_True : Py_False, Py_None);
+    if (item->outcome == MISMATCH)
+        return Py_BuildValue("(Os)", Py_None, item->oid);
+    if (item->outcome == FAILED)
+        return Py_BuildValue("(OiN)", Py_None, item->err,
+                             PyUnicode_DecodeFSDefault(item->failed ? item->failed : ""));
+    return Py_BuildValue("(OO)", Py_None, Py_None); /* skipped after a failure */
+}
+
+static PyObject *store_blobs(PyObject *self, PyObject *args) {
+    const char *root, *token;
+    Py_ssize_t root_len, token_len;
+    Py_buffer data, made;
+    PyObject *oids, *offsets, *lengths;
+    int threads;
+    if (!PyArg_ParseTuple(args, "s#s#y*O!O!O!iw*", &root, &root_len, &token, &token_len, &data,
+                          &PyList_Type, &oids, &PyList_Type, &offsets, &PyList_Type, &lengths,
+                          &threads, &made))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(oids);
+    PyObject *results = NULL;
+    Batch batch = {.one = store_blob, .root = root, .token = token, .root_len = (size_t)root_len,
+                   .token_len = (size_t)token_len, .count = count, .made = made.buf};
+    batch.items = NULL;
+    if (made.len != 256 || PyList_GET_SIZE(offsets) != count || PyList_GET_SIZE(lengths) != count) {
+        PyErr_SetString(PyExc_ValueError, "oids, offsets and lengths must be equally long and "
+                                          "made a bytearray of 256 bytes");
+        goto done;
+    }
+    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
+    if (batch.items == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *text = oid_text(PyList_GET_ITEM(oids, i));
+        long long offset = PyLong_AsLongLong(PyList_GET_ITEM(offsets, i));
+        long long length = PyLong_AsLongLong(PyList_GET_ITEM(lengths, i));
+        if (PyErr_Occurred())
+            goto done;
+        if (text == NULL || offset < 0 || length < 0 || offset + length > (long long)data.len) {
+            PyErr_Format(PyExc_ValueError, "item %zd: a 64-digit lowercase oid and a range inside "
+                                           "data are needed", i);
+            goto done;
+        }
+        batch.items[i].expected = text;
+        batch.items[i].bytes = (const unsigned char *)data.buf + offset;
+        batch.items[i].len = (size_t)length;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    run(worker, &batch, threads < 1 ? 1 : threads, count);
+    Py_END_ALLOW_THREADS
+    results = list_of(count, blob_result, batch.items, NULL);
+done:
+    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
+        free(batch.items[i].failed);
+    PyMem_Free(batch.items);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&made);
+    return results;
+}
+
+/* -- placing: cache objects copied out into the workspace -------------------------------- */
+
+enum { PLACED = 10, CORRUPT };
+
+typedef struct {
+    const char *oid;  /* 64 lowercase hex digits (owned by the Python str) */
+    const char *dest; /* the workspace path (owned by the Python bytes object) */
+    int executable;
+    int outcome, err;
+    long long ino, mtime_ns, size;
+    char *failed; /* the path an error is about (malloc'd; NULL: the object) */
+} Placement;
+
+typedef struct {
+    const char *root, *token;
+    size_t root_len, token_len;
+    Placement *items;
+    Py_ssize_t count;
+    long long max_size;
+    Py_ssize_t next;
+    int stop;
+} Placing;
+
+static void place_fail(Placement *item, int err, const char *path) {
+    item->outcome = FAILED;
+    item->err = err;
+    item->failed = path ? strdup(path) : NULL;
+}
+
+/* Read the object, check it against its oid, write it to a temporary file beside dest and
+ * rename that over dest; the new file's inode, mtime and size. */
+static void place_one(Placing *batch, Placement *item, Py_ssize_t index, unsigned char **buffer,
+                      size_t *cap, char *src, char **tmp, size_t *tmp_cap) {
+    memcpy(src, batch->root, batch->root_len);
+    char *at = src + batch->root_len;
+    *at++ = '/';
+    *at++ = item->oid[0];
+    *at++ = item->oid[1];
+    *at++ = '/';
+    memcpy(at, item->oid + 2, OID_LEN - 2 + 1);
+    long long len = 0;
+    int loaded = read_file(src, batch->max_size, buffer, cap, &len);
+    if (loaded != 0) {
+        if (loaded > 0)
+            item->outcome = FALLBACK;
+        else
+            place_fail(item, errno, NULL);
+        return;
+    }
+    struct stat st;
+    uint8_t digest[B3_OUT_LEN];
+    char got[OID_LEN + 1];
+    b3_hash(*buffer, (size_t)len, digest);
+    hex_of(digest, got);
+    if (memcmp(got, item->oid, OID_LEN) != 0) {
+        item->outcome = CORRUPT;
+        return;
+    }
+    const char *slash = strrchr(item->dest, '/');
+    size_t folder_len = slash ? (size_t)(slash - item->dest) : 0;
+    const char *name = slash ? slash + 1 : item->dest;
+    size_t need = strlen(item->dest) + batch->token_len + 48;
+    if (need > *tmp_cap) {
+        char *bigger = realloc(*tmp, need);
+        if (bigger == NULL) {
+            place_fail(item, ENOMEM, item->dest);
+            return;
+        }
+        *tmp = bigger;
+        *tmp_cap = need;
+    }
+    snprintf(*tmp, *tmp_cap, "%.*s%s.%s.%s%zd.cairn-tmp", (int)folder_len, item->dest,
+             slash ? "/" : "", name, batch->token, index);
+    int out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                   item->executable ? 0777 : 0666);
+    if (out < 0) {
+        place_fail(item, errno, *tmp);
+        return;
+    }
+    if (write_all(out, *buffer, (size_t)len) != 0 || fstat(out, &st) != 0) {
+        place_fail(item, errno, *tmp);
+        close(out);
+        unlink(*tmp);
+        return;
+    }
+    if (close(out) != 0) {
+        place_fail(item, errno, *tmp);
+        unlink(*tmp);
+        return;
+    }
+    if (rename(*tmp, item->dest) != 0) {
+        place_fail(item, errno, item->dest);
+        unlink(*tmp);
+        return;
+    }
+    item->ino = (long long)st.st_ino;
+    item->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    item->size = (long long)st.st_size;
+    item->outcome = PLACED;
+}
+
+static void *place_worker(void *arg) {
+    Placing *batch = arg;
+    char *src = malloc(batch->root_len + OID_LEN + 8), *tmp = NULL;
+    size_t tmp_cap = 0, cap = 0;
+    unsigned char *buffer = NULL;
+    for (;;) {
+        Py_ssize_t i = __atomic_fetch_add(&batch->next, 1, __ATOMIC_RELAXED);
+        if (i >= batch->count)
+            break;
+        Placement *item = &batch->items[i];
+        if (__atomic_load_n(&batch->stop, __ATOMIC_RELAXED) || src == NULL) {
+            item->outcome = src ? SKIPPED : FAILED;
+            item->err = ENOMEM;
+            continue;
+        }
+        place_one(batch, item, i, &buffer, &cap, src, &tmp, &tmp_cap);
+        if (item->outcome == FAILED && !(item->err == ENOENT && item->failed == NULL))
+            __atomic_store_n(&batch->stop, 1, __ATOMIC_RELAXED); /* a missing object is not */
+    }
+    free(buffer);
+    free(src);
+    free(tmp);
+    return NULL;
+}
+
+static PyObject *placed_result(void *items, Py_ssize_t i, void *unused) {
+    (void)unused;
+    Placement *item = (Placement *)items + i;
+    switch (item->outcome) {
+    case PLACED:
+        return Py_BuildValue("(LLL)", item->ino, item->mtime_ns, item->size);
+    case CORRUPT:
+        return Py_BuildValue("(OsO)", Py_None, "corrupt", Py_None);
+    case FAILED:
+        if (item->failed == NULL)
+            return Py_BuildValue("(OiO)", Py_None, item->err, Py_None);
+        return Py_BuildValue("(OiN)", Py_None, item->err,
+                             PyUnicode_DecodeFSDefault(item->failed));
+    default:
+        return Py_BuildValue("(OOO)", Py_None, item->outcome == SKIPPED ? Py_False : Py_True,
+                             Py_None);
+    }
+}
+
+static PyObject *place_files(PyObject *self, PyObject *args) {
+    const char *root, *token;
+    Py_ssize_t root_len, token_len;
+    PyObject *oids, *dests, *executables;
+    int threads;
+    long long max_size;
+    if (!PyArg_ParseTuple(args, "s#s#O!O!O!iL", &root, &root_len, &token, &token_len,
+                          &PyList_Type, &oids, &PyList_Type, &dests, &PyList_Type, &executables,
+                          &threads, &max_size))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(oids);
+    if (PyList_GET_SIZE(dests) != count || PyList_GET_SIZE(executables) != count) {
+        PyErr_SetString(PyExc_ValueError, "oids, dests and executables must be equally long");
+        return NULL;
+    }
+    Placing batch = {.root = root, .token = token, .root_len = (size_t)root_len,
+                     .token_len = (size_t)token_len, .count = count, .max_size = max_size};
+    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Placement));
+    PyObject *encoded = PyList_New(0), *results = NULL;
+    if (batch.items == NULL || encoded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *bytes = NULL;
+        const char *text = oid_text(PyList_GET_ITEM(oids, i));
+        if (text == NULL) {
+            PyErr_Format(PyExc_ValueError, "oids[%zd] is not a 64-digit lowercase oid", i);
+            goto done;
+        }
+        if (!PyUnicode_FSConverter(PyList_GET_ITEM(dests, i), &bytes))
+            goto done;
+        int failed = PyList_Append(encoded, bytes);
+        Py_DECREF(bytes); /* the list keeps it (and so its buffer) alive */
+        if (failed)
+            goto done;
+        int executable = PyObject_IsTrue(PyList_GET_ITEM(executables, i));
+        if (executable < 0)
+            goto done;
+        batch.items[i] = (Placement){.oid = text, .dest = PyBytes_AS_STRING(bytes),
+                                     .executable = executable};
+    }
+    Py_BEGIN_ALLOW_THREADS
+    run(place_worker, &batch, threads < 1 ? 1 : threads, count);
+    Py_END_ALLOW_THREADS
+    results = list_of(count, placed_result, batch.items, NULL);
+done:
+    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
+        free(batch.items[i].failed);
+    PyMem_Free(batch.items);
+    Py_XDECREF(encoded);
     return results;
 }
 
@@ -460,6 +779,32 @@ static PyMethodDef methods[] = {
      "  (None, True, None)          not handled here: not a regular file or bigger than\n"
      "                              max_size bytes;\n"
      "  (None, False, None)         skipped after another item failed."},
+    {"store_blobs", store_blobs, METH_VARARGS,
+     "store_blobs(root, token, data, oids, offsets, lengths, threads, made) -> list, one per\n"
+     "oid\n\n"
+     "Store data[offsets[i]:offsets[i] + lengths[i]] as object oids[i] in the object folder\n"
+     "root, as store_files stores a file (in `threads` threads, made as there), once its\n"
+     "bytes are checked against the oid. Each result is:\n"
+     "  (written: bool, None)  stored (False: present already);\n"
+     "  (None, got)            the bytes hash to got instead: nothing stored;\n"
+     "  (None, errno, path)    failed on path; items after it may be skipped;\n"
+     "  (None, None)           skipped after another item failed."},
+    {"place_files", place_files, METH_VARARGS,
+     "place_files(root, token, oids, dests, executables, threads, max_size) -> list, one per\n"
+     "oid\n\n"
+     "Copy each object oids[i] of the object folder root to the path dests[i], in `threads`\n"
+     "threads without the GIL: the object is read whole and checked against its oid, written\n"
+     "to '<dest folder>/.<dest name>.<token><i>.cairn-tmp' (O_EXCL, mode 0777 if\n"
+     "executables[i] else 0666, less the umask) and renamed over dests[i]; dest folders\n"
+     "must exist. Each result is:\n"
+     "  (ino, mtime_ns, size)    placed: the new file's signature;\n"
+     "  (None, 'corrupt', None)  the object's bytes do not hash to its oid (dest untouched);\n"
+     "  (None, errno, None)      the object could not be read (ENOENT: it is missing);\n"
+     "  (None, errno, path)      writing path failed (the temporary file removed); items\n"
+     "                           after it may be skipped;\n"
+     "  (None, True, None)       not handled here: not a regular file or bigger than\n"
+     "                           max_size bytes;\n"
+     "  (None, False, None)      skipped after another item failed."},
     {"hash_bytes", hash_bytes, METH_O,
      "hash_bytes(data) -> str: the BLAKE3 hex digest of a bytes-like object."},
     {NULL, NULL, 0, NULL},
@@ -467,7 +812,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "cairn.objects._faststore",
-    "The per-file loop of cairn.objects.db.ObjectDB.store_files, in C.", -1, methods,
+    "The per-file loops of ObjectDB.store_files and of placing small objects, in C.", -1,
+    methods,
 };
 
 PyMODINIT_FUNC PyInit__faststore(void) { return PyModule_Create(&module); }

@@ -401,6 +401,55 @@ class ObjectDB:
             raise error
         return results  # type: ignore[return-value]  # (every slot is filled by now)
 
+    def store_blobs(
+        self,
+        data: bytes | memoryview,
+        entries: Sequence[tuple[str, int, int]],
+        *,
+        durable: bool = True,
+        jobs: int = 1,
+    ) -> list[bool | str]:
+        """Store each ``(oid, offset, length)`` range of ``data`` as object ``oid`` once its
+        bytes are checked against it; per entry, whether it was written (False: present
+        already) or, for bytes that hash to another oid, that oid (nothing stored).
+
+        Through the C loop of ``cairn.objects._faststore`` where it was compiled, in ``jobs``
+        threads; else :meth:`store_bytes` one by one. An OS error is raised after the entries
+        before it are stored."""
+        if _faststore is None:
+            return [self._store_checked(data[start : start + size], oid, durable)
+                    for oid, start, size in entries]  # fmt: skip
+        self.root.mkdir(parents=True, exist_ok=True)
+        token = f"{self._token}{next(self._counter)}-"
+        known = self._prefixes.count(0)
+        done = _faststore.store_blobs(
+            self._root_text, token, data, [oid for oid, _, _ in entries],
+            [start for _, start, _ in entries], [size for _, _, size in entries], jobs,
+            self._prefixes,
+        )  # fmt: skip
+        if self._prefixes.count(0) != known:
+            self._made.update(f"{i:02x}" for i, state in enumerate(self._prefixes) if state)
+        results: list[bool | str] = []
+        finals = []
+        for (oid, _, _), (first, *rest) in zip(entries, done, strict=True):
+            if first is not None:
+                results.append(first)
+                if first:
+                    finals.append(f"{self._root_text}/{oid[:2]}/{oid[2:]}")
+            elif len(rest) == 2:  # (None, errno, path)
+                self._written(finals, durable)
+                raise OSError(rest[0], os.strerror(rest[0]), rest[1])
+            elif rest[0] is not None:
+                results.append(rest[0])
+        self._written(finals, durable)
+        return results
+
+    def _store_checked(self, blob: bytes | memoryview, oid: str, durable: bool) -> bool | str:
+        got = hash_bytes(blob)
+        if got != oid:
+            return got
+        return self.store_bytes(bytes(blob), durable=durable, oid=oid)[1]
+
     def _written(self, finals: list[str], durable: bool) -> None:
         """Note the objects the C loop wrote (no fsync): for :meth:`sync`, or flushed now."""
         if not durable:
