@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.errors import InvalidInput
+from cairn.errors import CorruptObject, InvalidInput, ObjectMissing
 from cairn.objects import db as db_module
 from cairn.objects.db import ObjectDB
 from cairn.objects.hashing import THREADED_FROM
@@ -273,3 +273,23 @@ def test_store_blobs_raises_where_the_cache_cannot_be_written(cache: ObjectDB) -
     with pytest.raises(FileExistsError):
         cache.store_blobs(blob, [(oid, 0, 100)], durable=False)
     assert (cache.root / oid[:2]).read_bytes() == b"in the way"
+
+
+# -- read_many: objects read whole and checked (the small objects of a pack) -------------------
+
+
+def test_read_many_gives_each_objects_bytes(cache: ObjectDB) -> None:
+    blobs = [os.urandom(size) for size in (0, 5, 4000, 70_000)]
+    oids = [cache.add_bytes(blob) for blob in blobs]
+    assert cache.read_many([*oids, oids[1]], jobs=2) == [*blobs, blobs[1]]
+
+
+def test_read_many_raises_for_a_corrupt_or_missing_object(cache: ObjectDB) -> None:
+    good, bad = cache.add_bytes(b"good bytes"), cache.add_bytes(b"bytes to break")
+    broken = cache.path_of(bad)
+    broken.chmod(0o644)
+    broken.write_bytes(b"Bytes to break")
+    with pytest.raises(CorruptObject, match=str(cache.path_of(bad))):
+        cache.read_many([good, bad])
+    with pytest.raises(ObjectMissing, match="0" * 64):
+        cache.read_many([good, "0" * 64])

@@ -20,7 +20,9 @@ from cairn.data.remote_index import IndexRecorder, RemoteIndex
 from cairn.data.remote_layout import loose_path, pack_index_path, pack_path
 from cairn.data.transfer import run_tasks
 from cairn.objects.db import ObjectDB
-from cairn.objects.hashing import hash_bytes
+
+# C threads reading and checking the objects of one pack (packs are built in parallel too).
+READ_THREADS = 2
 
 
 @dataclass
@@ -138,7 +140,7 @@ class _Pusher:
 
     def pack(self, oids: list[str]) -> _Stored:
         """Build and upload one pack, then its index."""
-        pack = build_pack((oid, _read_verified(self.cache, oid)) for oid in oids)
+        pack = build_pack(zip(oids, self.cache.read_many(oids, jobs=READ_THREADS), strict=True))
         storage = self.index.storage
         sent = 0
         if self.force or storage.size(pack_path(pack.oid)) != len(pack.data):
@@ -176,15 +178,3 @@ def _size(cache: ObjectDB, oid: str) -> int:
         return os.stat(_object_file(cache, oid)).st_size
     except FileNotFoundError:
         return cache.size(oid)  # raises ObjectMissing naming the object
-
-
-def _read_verified(cache: ObjectDB, oid: str) -> bytes:
-    """The object's bytes, checked against its oid (a corrupt cache object is never pushed)."""
-    try:
-        with open(_object_file(cache, oid), "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return cache.read_bytes(oid)  # raises ObjectMissing naming the object
-    if hash_bytes(data) != oid:
-        raise cache.corrupt(oid)
-    return data

@@ -1,5 +1,6 @@
-/* cairn.objects._faststore: the per-file loops of ObjectDB.store_files and of checkout's
- * copying of small objects (cairn.data.materialize) in C.
+/* cairn.objects._faststore: the per-file loops of ObjectDB.store_files and store_blobs, of
+ * checkout's copying of small objects (cairn.data.materialize) and of reading objects for a
+ * pack (ObjectDB.read_many), in C.
  *
  * `cairn data add` of many small files spent nine tenths of its time in Python around the
  * system calls of ObjectDB.store_file (open, read, hash, stat, create, write, rename). This
@@ -743,6 +744,107 @@ done:
     return results;
 }
 
+/* -- reading: objects read whole and checked, for a pack ---------------------------------- */
+
+typedef struct {
+    const char *oid;
+    unsigned char *data; /* malloc'd; owned here until turned into bytes */
+    long long len;
+    int outcome, err;
+} Reading;
+
+typedef struct {
+    const char *root;
+    size_t root_len;
+    Reading *items;
+    Py_ssize_t count;
+    long long max_size;
+    Py_ssize_t next;
+} Reads;
+
+static void *read_worker(void *arg) {
+    Reads *batch = arg;
+    char *src = malloc(batch->root_len + OID_LEN + 8);
+    for (;;) {
+        Py_ssize_t i = __atomic_fetch_add(&batch->next, 1, __ATOMIC_RELAXED);
+        if (i >= batch->count)
+            break;
+        Reading *item = &batch->items[i];
+        if (src == NULL) {
+            item->outcome = FAILED;
+            item->err = ENOMEM;
+            continue;
+        }
+        snprintf(src, batch->root_len + OID_LEN + 8, "%s/%.2s/%s", batch->root, item->oid,
+                 item->oid + 2);
+        size_t cap = 0;
+        int loaded = read_file(src, batch->max_size, &item->data, &cap, &item->len);
+        if (loaded != 0) {
+            item->outcome = loaded > 0 ? FALLBACK : FAILED;
+            item->err = errno;
+            continue;
+        }
+        uint8_t digest[B3_OUT_LEN];
+        char got[OID_LEN + 1];
+        b3_hash(item->data, (size_t)item->len, digest);
+        hex_of(digest, got);
+        item->outcome = memcmp(got, item->oid, OID_LEN) == 0 ? DONE : MISMATCH;
+    }
+    free(src);
+    return NULL;
+}
+
+static PyObject *read_result(void *items, Py_ssize_t i, void *unused) {
+    (void)unused;
+    Reading *item = (Reading *)items + i;
+    switch (item->outcome) {
+    case DONE:
+        return PyBytes_FromStringAndSize((const char *)item->data, (Py_ssize_t)item->len);
+    case FAILED:
+        return PyLong_FromLong(item->err);
+    case MISMATCH:
+        return Py_NewRef(Py_False);
+    default:
+        return Py_NewRef(Py_None);
+    }
+}
+
+static PyObject *read_objects(PyObject *self, PyObject *args) {
+    const char *root;
+    Py_ssize_t root_len;
+    PyObject *oids;
+    int threads;
+    long long max_size;
+    if (!PyArg_ParseTuple(args, "s#O!iL", &root, &root_len, &PyList_Type, &oids, &threads,
+                          &max_size))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(oids);
+    Reads batch = {.root = root, .root_len = (size_t)root_len, .count = count,
+                   .max_size = max_size};
+    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Reading));
+    PyObject *results = NULL;
+    if (batch.items == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        batch.items[i].oid = oid_text(PyList_GET_ITEM(oids, i));
+        if (batch.items[i].oid == NULL) {
+            PyErr_Format(PyExc_ValueError, "oids[%zd] is not a 64-digit lowercase oid", i);
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    run(read_worker, &batch, threads < 1 ? 1 : threads, count);
+    Py_END_ALLOW_THREADS
+    results = list_of(count, read_result, batch.items, NULL);
+done:
+    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
+        free(batch.items[i].data);
+    PyMem_Free(batch.items);
+    return results;
+}
+
 static PyObject *hash_bytes(PyObject *self, PyObject *arg) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0)
@@ -805,6 +907,12 @@ static PyMethodDef methods[] = {
      "  (None, True, None)       not handled here: not a regular file or bigger than\n"
      "                           max_size bytes;\n"
      "  (None, False, None)      skipped after another item failed."},
+    {"read_objects", read_objects, METH_VARARGS,
+     "read_objects(root, oids, threads, max_size) -> list, one per oid\n\n"
+     "Read each object of the object folder root whole and check it against its oid, in\n"
+     "`threads` threads without the GIL. Each result is the object's bytes; False when they\n"
+     "do not hash to its oid; an errno when it could not be read (ENOENT: it is missing);\n"
+     "None when it is not a regular file or bigger than max_size bytes (left to Python)."},
     {"hash_bytes", hash_bytes, METH_O,
      "hash_bytes(data) -> str: the BLAKE3 hex digest of a bytes-like object."},
     {NULL, NULL, 0, NULL},
