@@ -86,8 +86,8 @@ def log_model_to_run(
     model_type: str | None = None,
 ) -> tuple[Model, str]:
     """Run ``save(folder, mlmodel)`` in a temp folder and log the folder under ``path`` of run
-    ``run_id`` (of experiment ``experiment_id``), recording it as a logged model (READY, or FAILED when anything raised);
-    returns the saved :class:`Model` and the logged model's id."""
+    ``run_id`` (of experiment ``experiment_id``), recording it as a logged model (READY, or
+    FAILED when anything raised); returns the saved :class:`Model` and the logged model's id."""
     store = client.store
     logged = store.logged_models.create_logged_model(
         experiment_id,

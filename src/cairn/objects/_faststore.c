@@ -392,6 +392,16 @@ static PyObject *list_of(Py_ssize_t count, PyObject *(*fn)(void *, Py_ssize_t, v
     return results;
 }
 
+/* work(batch) in `threads` threads without the GIL, then [result(items, i, extra) for i]. */
+static PyObject *run_then_list(void *(*work)(void *), void *batch, int threads, Py_ssize_t count,
+                               PyObject *(*result)(void *, Py_ssize_t, void *), void *items,
+                               void *extra) {
+    Py_BEGIN_ALLOW_THREADS
+    run(work, batch, threads < 1 ? 1 : threads, count);
+    Py_END_ALLOW_THREADS
+    return list_of(count, result, items, extra);
+}
+
 static PyObject *stored_result(void *items, Py_ssize_t i, void *paths) {
     Item *item = (Item *)items + i;
     PyObject *src = PyList_GET_ITEM((PyObject *)paths, i);
@@ -466,10 +476,7 @@ static PyObject *store_files(PyObject *self, PyObject *args) {
     }
     if (prepare(&batch, paths, expected, encoded) != 0)
         goto done;
-    Py_BEGIN_ALLOW_THREADS
-    run(worker, &batch, threads < 1 ? 1 : threads, count);
-    Py_END_ALLOW_THREADS
-    results = list_of(count, stored_result, batch.items, paths);
+    results = run_then_list(worker, &batch, threads, count, stored_result, batch.items, paths);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].failed);
@@ -532,10 +539,7 @@ static PyObject *store_blobs(PyObject *self, PyObject *args) {
         batch.items[i].bytes = (const unsigned char *)data.buf + offset;
         batch.items[i].len = (size_t)length;
     }
-    Py_BEGIN_ALLOW_THREADS
-    run(worker, &batch, threads < 1 ? 1 : threads, count);
-    Py_END_ALLOW_THREADS
-    results = list_of(count, blob_result, batch.items, NULL);
+    results = run_then_list(worker, &batch, threads, count, blob_result, batch.items, NULL);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].failed);
@@ -732,10 +736,7 @@ static PyObject *place_files(PyObject *self, PyObject *args) {
         batch.items[i] = (Placement){.oid = text, .dest = PyBytes_AS_STRING(bytes),
                                      .executable = executable};
     }
-    Py_BEGIN_ALLOW_THREADS
-    run(place_worker, &batch, threads < 1 ? 1 : threads, count);
-    Py_END_ALLOW_THREADS
-    results = list_of(count, placed_result, batch.items, NULL);
+    results = run_then_list(place_worker, &batch, threads, count, placed_result, batch.items, NULL);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].failed);
@@ -834,10 +835,7 @@ static PyObject *read_objects(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    Py_BEGIN_ALLOW_THREADS
-    run(read_worker, &batch, threads < 1 ? 1 : threads, count);
-    Py_END_ALLOW_THREADS
-    results = list_of(count, read_result, batch.items, NULL);
+    results = run_then_list(read_worker, &batch, threads, count, read_result, batch.items, NULL);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].data);

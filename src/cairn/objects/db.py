@@ -394,14 +394,11 @@ class ObjectDB:
         rest = list(range(len(texts)))
         error: OSError | None = None
         if _faststore is not None and texts:
-            self.root.mkdir(parents=True, exist_ok=True)
-            token = f"{self._token}{next(self._counter)}-"
-            known = self._prefixes.count(0)
-            done = _faststore.store_files(
-                self._root_text, token, texts, expected, jobs, THREADED_FROM - 1, self._prefixes
+            done = self._c_store(
+                lambda root, token, made: _faststore.store_files(
+                    root, token, texts, expected, jobs, THREADED_FROM - 1, made
+                )
             )
-            if self._prefixes.count(0) != known:
-                self._made.update(f"{i:02x}" for i, state in enumerate(self._prefixes) if state)
             rest = []
             finals = []
             for index, (oid, flag, extra) in enumerate(done):
@@ -442,16 +439,18 @@ class ObjectDB:
         if _faststore is None:
             return [self._store_checked(data[start : start + size], oid, durable)
                     for oid, start, size in entries]  # fmt: skip
-        self.root.mkdir(parents=True, exist_ok=True)
-        token = f"{self._token}{next(self._counter)}-"
-        known = self._prefixes.count(0)
-        done = _faststore.store_blobs(
-            self._root_text, token, data, [oid for oid, _, _ in entries],
-            [start for _, start, _ in entries], [size for _, _, size in entries], jobs,
-            self._prefixes,
-        )  # fmt: skip
-        if self._prefixes.count(0) != known:
-            self._made.update(f"{i:02x}" for i, state in enumerate(self._prefixes) if state)
+        done = self._c_store(
+            lambda root, token, made: _faststore.store_blobs(
+                root,
+                token,
+                data,
+                [oid for oid, _, _ in entries],
+                [start for _, start, _ in entries],
+                [size for _, _, size in entries],
+                jobs,
+                made,
+            )  # fmt: skip
+        )
         results: list[bool | str] = []
         finals = []
         for (oid, _, _), (first, *rest) in zip(entries, done, strict=True):
@@ -472,6 +471,16 @@ class ObjectDB:
         if got != oid:
             return got
         return self.store_bytes(bytes(blob), durable=durable, oid=oid)[1]
+
+    def _c_store(self, call: Callable[[str, str, bytearray], list]) -> list:
+        """``call(root, token, prefix states)``: one C store loop, noting the prefix folders it
+        made (see ``_faststore.c``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        known = self._prefixes.count(0)
+        done = call(self._root_text, f"{self._token}{next(self._counter)}-", self._prefixes)
+        if self._prefixes.count(0) != known:
+            self._made.update(f"{i:02x}" for i, state in enumerate(self._prefixes) if state)
+        return done
 
     def _written(self, finals: list[str], durable: bool) -> None:
         """Note the objects the C loop wrote (no fsync): for :meth:`sync`, or flushed now."""
