@@ -7,9 +7,12 @@ dependencies]`` of pyproject.toml), so the advice cannot drift from the packagin
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 
-__all__ = ["FILESYSTEM_MODULES", "extra_for", "install_hint", "missing_optional"]
+__all__ = [
+    "FILESYSTEM_MODULES", "backend_errors", "extra_for", "install_hint", "missing_optional",
+]  # fmt: skip
 
 # Import names that differ from the name of the distribution that provides them.
 _DISTRIBUTION_OF = {
@@ -75,3 +78,14 @@ def missing_optional(exc: ImportError) -> str | None:
     name = exc.name or ""
     top = name.split(".", 1)[0]
     return top if top and extra_for(top) else None
+
+
+def backend_errors() -> tuple[type[BaseException], ...]:
+    """The exception types a filesystem raises for a failed request: ``OSError``, plus
+    botocore's (missing credentials, refused requests) once an S3 backend is loaded."""
+    found: list[type[BaseException]] = [OSError]
+    if "botocore" in sys.modules:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found += [BotoCoreError, ClientError]
+    return tuple(found)

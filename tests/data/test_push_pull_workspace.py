@@ -168,6 +168,23 @@ def test_a_corrupt_remote_object_stops_pull_before_the_workspace_changes(origin)
     clone.close()
 
 
+def test_a_corrupt_big_remote_object_is_named_and_not_stored(origin):
+    push(origin)
+    big = next(p for _, p in origin.pointers() if p.path == "big.bin")
+    loose = origin.root.parent / "remote" / "objects" / big.oid[:2] / big.oid[2:]
+    data = bytearray(loose.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte off (hashed while it is copied)
+    os.chmod(loose, 0o644)
+    loose.write_bytes(bytes(data))
+    clone = _clone(origin, origin.root.parent / "clone")
+    with pytest.raises(CorruptObject, match=f"object {big.oid} at .*objects/.* is corrupt"):
+        pull(clone)
+    assert not clone.cache.has(big.oid)
+    assert not (clone.root / "data" / "big.bin").exists()
+    assert list((clone.cache.root / "tmp").iterdir()) == []
+    clone.close()
+
+
 def test_a_corrupt_big_cache_object_is_not_pushed(origin):
     big = next(p for _, p in origin.pointers() if p.path == "big.bin")
     path = origin.cache.path_of(big.oid)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -22,18 +21,7 @@ from cairn.artifacts.base import Artifacts
 from cairn.artifacts.paths import clean_artifact_path, ensure_inside
 from cairn.entities import FileInfo
 from cairn.errors import ArtifactError, ConfigError, InvalidPath, NotFound
-from cairn.extras import FILESYSTEM_MODULES, install_hint
-
-
-def backend_errors() -> tuple[type[BaseException], ...]:
-    """The exception types a filesystem raises for a failed request: ``OSError``, plus
-    botocore's (missing credentials, refused requests) once an S3 backend is loaded."""
-    found: list[type[BaseException]] = [OSError]
-    if "botocore" in sys.modules:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        found += [BotoCoreError, ClientError]
-    return tuple(found)
+from cairn.extras import FILESYSTEM_MODULES, backend_errors, install_hint
 
 
 def _storage_options(scheme: str) -> dict[str, Any]:

@@ -26,8 +26,8 @@ from cairn.data.state import Signature, signature
 from cairn.data.transfer import present_in, run_tasks
 from cairn.errors import CorruptObject, ObjectMissing
 from cairn.objects.db import ObjectDB
-from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher, hash_file
-from cairn.objects.linking import copy_file
+from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher
+from cairn.objects.linking import copy_and_hash
 
 # C threads storing the objects of one ranged read (the reads themselves run in parallel too).
 STORE_THREADS = 2
@@ -153,9 +153,9 @@ def _fetch_loose(cache: ObjectDB, index: RemoteIndex, oid: str) -> _Batch:
     tmp = cache.temp_path()
     try:
         if storage.local:
-            with storage.guard("reading", rel):
-                copy_file(storage.local_path(rel), tmp)
-            got, size = hash_file(tmp)
+            with storage.guard("reading", rel):  # the copy is hashed as it is written
+                got = copy_and_hash(storage.local_path(rel), tmp)
+            size = os.stat(tmp).st_size
         else:
             hasher = Hasher(threaded=True)
             with open(tmp, "xb") as out:

@@ -11,10 +11,12 @@ files; hardlinks and symlinks share the cache's read-only object.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import NamedTuple
 
@@ -150,15 +152,6 @@ class Materializer:
         of ``cairn.objects._faststore`` in ``jobs`` threads where it was compiled, the rest
         through ``map_threads`` (``Workspace.map``); ``advance(bytes, files)`` as they land."""
         results: list[Placed | None] = [None] * len(placements)
-        if _faststore is not None and self._copies_first():
-            small = [i for i, p in enumerate(placements) if p.size < THREADED_FROM]
-            for start in range(0, len(small), BATCH):
-                chunk = small[start : start + BATCH]
-                placed = self._place_small_batch([placements[i] for i in chunk], jobs)
-                for index, result in zip(chunk, placed, strict=True):
-                    results[index] = result
-                done = [i for i in chunk if results[i] is not None]
-                advance(sum(placements[i].size for i in done), len(done))
 
         def one(index: int) -> Placed:
             p = placements[index]
@@ -169,9 +162,25 @@ class Materializer:
             finally:
                 advance(p.size, 1)
 
-        rest = [i for i, result in enumerate(results) if result is None]
-        for index, result in zip(rest, map_threads(one, rest), strict=True):
-            results[index] = result
+        def place(indices: list[int]) -> None:
+            for index, result in zip(indices, map_threads(one, indices), strict=True):
+                results[index] = result
+
+        if _faststore is None or not self._copies_first():
+            place(list(range(len(placements))))
+            return results  # type: ignore[return-value]  # (every slot is filled)
+        small = [i for i, p in enumerate(placements) if p.size < THREADED_FROM]
+        large = [i for i, p in enumerate(placements) if p.size >= THREADED_FROM]
+        # The kernel copies the large objects while the C loop writes the small ones.
+        with _beside(place, large):
+            for start in range(0, len(small), BATCH):
+                chunk = small[start : start + BATCH]
+                placed = self._place_small_batch([placements[i] for i in chunk], jobs)
+                for index, result in zip(chunk, placed, strict=True):
+                    results[index] = result
+                done = [i for i in chunk if results[i] is not None]
+                advance(sum(placements[i].size for i in done), len(done))
+        place([i for i in small if results[i] is None])  # those the C loop left
         return results  # type: ignore[return-value]  # (every slot is filled by now)
 
     def _place_small_batch(self, batch: list[Placement], jobs: int) -> list[Placed | None]:
@@ -281,6 +290,22 @@ class Materializer:
                 return False
             raise
         return True
+
+
+@contextlib.contextmanager
+def _beside(fn: Callable[[list[int]], None], items: list[int]) -> Iterator[None]:
+    """Run ``fn(items)`` in a thread while the block runs; on leaving, wait for it and raise
+    what it raised (after the block's own error, if any)."""
+    if not items:
+        yield
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="cairn-place") as pool:
+        running = pool.submit(fn, items)
+        try:
+            yield
+        finally:
+            wait([running])
+        running.result()
 
 
 def _read_all(fd: int) -> bytes:

@@ -33,11 +33,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from cairn.artifacts.store import backend_errors
 from cairn.errors import ConfigError, ObjectMissing, RemoteError
-from cairn.extras import FILESYSTEM_MODULES, install_hint
+from cairn.extras import FILESYSTEM_MODULES, backend_errors, install_hint
 from cairn.objects.hashing import hash_file
-from cairn.objects.linking import copy_file
+from cairn.objects.linking import copy_and_hash, copy_file
 
 OBJECTS = "objects"
 PACKS = "packs"
@@ -274,16 +273,17 @@ class RemoteStorage:
             if self.local:
                 tmp = self._local_tmp(full)
                 try:
-                    copy_file(src, Path(tmp))
-                    if oid is not None:
-                        _require_oid(tmp, oid, src)
+                    if oid is None:
+                        copy_file(src, Path(tmp))
+                    else:  # the copy is hashed as it is written
+                        _require_oid(copy_and_hash(src, Path(tmp)), oid, src)
                     os.replace(tmp, full)
                 except BaseException:
                     _unlink_quietly(tmp)
                     raise
                 return
             if oid is not None:
-                _require_oid(src, oid, src)
+                _require_oid(hash_file(src)[0], oid, src)
             if self.renames:
                 self._renamed(full, lambda tmp: self.fs.put_file(str(src), tmp))
             else:
@@ -351,11 +351,10 @@ class LocalFolder:
         os.unlink(path)
 
 
-def _require_oid(path: Path | str, oid: str, source: Path) -> None:
-    """Raise CorruptObject unless the file at ``path`` hashes to ``oid``."""
+def _require_oid(got: str, oid: str, source: Path) -> None:
+    """Raise CorruptObject unless the bytes of cache file ``source`` hashed to ``oid``."""
     from cairn.errors import CorruptObject
 
-    got, _ = hash_file(Path(path))
     if got != oid:
         raise CorruptObject(
             f"cache object {source} is corrupt: its bytes hash to {got}, not {oid}; nothing was "

@@ -570,12 +570,89 @@ typedef struct {
     long long max_size;
     Py_ssize_t next;
     int stop;
+    int no_tmpfile; /* O_TMPFILE or /proc missing here: named temporary files only */
 } Placing;
 
 static void place_fail(Placement *item, int err, const char *path) {
     item->outcome = FAILED;
     item->err = err;
     item->failed = path ? strdup(path) : NULL;
+}
+
+/* Write data to the new file tmp; its stat in st. 0, or -1 having failed the item. */
+static int write_named(Placement *item, const unsigned char *data, size_t len, const char *tmp,
+                       struct stat *st) {
+    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, item->executable ? 0777 : 0666);
+    if (out < 0) {
+        place_fail(item, errno, tmp);
+        return -1;
+    }
+    if (write_all(out, data, len) != 0 || fstat(out, st) != 0) {
+        place_fail(item, errno, tmp);
+        close(out);
+        unlink(tmp);
+        return -1;
+    }
+    if (close(out) != 0) {
+        place_fail(item, errno, tmp);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Write data to an unnamed file (O_TMPFILE) in dest's folder and link it at dest, which saves
+ * the rename of a named temporary file; where dest exists, link it at tmp instead, for the
+ * caller to rename over dest. 1: at dest; 2: at tmp; 0: not done (no O_TMPFILE or /proc
+ * here), the caller writes tmp itself; -1: failed (the item says why). Its stat in st. */
+static int link_unnamed(Placing *batch, Placement *item, const unsigned char *data, size_t len,
+                        size_t folder_len, char *tmp, struct stat *st) {
+#ifdef O_TMPFILE
+    if (__atomic_load_n(&batch->no_tmpfile, __ATOMIC_RELAXED))
+        return 0;
+    int fd, mode = item->executable ? 0777 : 0666;
+    if (folder_len == 0) /* dest is "/name" or "name" */
+        fd = open(item->dest[0] == '/' ? "/" : ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    else { /* tmp starts with dest's folder and a slash */
+        tmp[folder_len] = '\0';
+        fd = open(tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+        tmp[folder_len] = '/';
+    }
+    int err = errno;
+    if (fd < 0) {
+        if (err == EOPNOTSUPP || err == EISDIR || err == EINVAL) {
+            __atomic_store_n(&batch->no_tmpfile, 1, __ATOMIC_RELAXED);
+            return 0;
+        }
+        place_fail(item, err, item->dest);
+        return -1;
+    }
+    if (write_all(fd, data, len) != 0 || fstat(fd, st) != 0) {
+        place_fail(item, errno, item->dest);
+        close(fd);
+        return -1;
+    }
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int at = 1;
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, item->dest, AT_SYMLINK_FOLLOW) != 0) {
+        at = errno == EEXIST ? 2 : 0;
+        if (at == 2 && linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+            at = 0;
+    }
+    err = errno;
+    close(fd); /* an unlinked file vanishes here */
+    if (at == 0 && err == ENOENT) /* no /proc: named temporary files from now on */
+        __atomic_store_n(&batch->no_tmpfile, 1, __ATOMIC_RELAXED);
+    else if (at == 0) {
+        place_fail(item, err, item->dest);
+        return -1;
+    }
+    return at;
+#else
+    (void)batch, (void)item, (void)data, (void)len, (void)folder_len, (void)tmp, (void)st;
+    return 0;
+#endif
 }
 
 /* Read the object, check it against its oid, write it to a temporary file beside dest and
@@ -622,24 +699,12 @@ static void place_one(Placing *batch, Placement *item, Py_ssize_t index, unsigne
     }
     snprintf(*tmp, *tmp_cap, "%.*s%s.%s.%s%zd.cairn-tmp", (int)folder_len, item->dest,
              slash ? "/" : "", name, batch->token, index);
-    int out = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                   item->executable ? 0777 : 0666);
-    if (out < 0) {
-        place_fail(item, errno, *tmp);
+    int linked = link_unnamed(batch, item, *buffer, (size_t)len, folder_len, *tmp, &st);
+    if (linked < 0)
+        return; /* failed (and said so) */
+    if (linked == 0 && write_named(item, *buffer, (size_t)len, *tmp, &st) != 0)
         return;
-    }
-    if (write_all(out, *buffer, (size_t)len) != 0 || fstat(out, &st) != 0) {
-        place_fail(item, errno, *tmp);
-        close(out);
-        unlink(*tmp);
-        return;
-    }
-    if (close(out) != 0) {
-        place_fail(item, errno, *tmp);
-        unlink(*tmp);
-        return;
-    }
-    if (rename(*tmp, item->dest) != 0) {
+    if (linked != 1 && rename(*tmp, item->dest) != 0) {
         place_fail(item, errno, item->dest);
         unlink(*tmp);
         return;

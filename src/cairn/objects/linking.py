@@ -105,18 +105,26 @@ def copy_and_hash(src: Path, dst: Path) -> str:
     done: queue.Queue[int | None] = queue.Queue()
 
     def hash_behind() -> str:
+        import mmap
+
         hasher = blake3.blake3()
         with open(dst, "rb", buffering=0) as reader:
-            buffer = bytearray(8 << 20)
-            view = memoryview(buffer)
             position = 0
             while (end := done.get()) is not None:
-                while position < end:
-                    count = reader.readinto(view[: min(len(buffer), end - position)])
-                    if not count:
-                        raise OSError(f"{dst} shrank while it was being hashed")
-                    hasher.update(view[:count])
-                    position += count
+                if end <= position:
+                    continue
+                if os.fstat(reader.fileno()).st_size < end:
+                    raise OSError(f"{dst} shrank while it was being hashed")
+                # Hashed where the page cache holds it: no copy into a buffer of ours.
+                base = position - position % mmap.ALLOCATIONGRANULARITY
+                with (
+                    mmap.mmap(
+                        reader.fileno(), end - base, offset=base, access=mmap.ACCESS_READ
+                    ) as written,
+                    memoryview(written) as view,
+                ):
+                    hasher.update(view[position - base :])
+                position = end
         return hasher.hexdigest()
 
     with open(src, "rb") as source, open(dst, "xb") as target, ThreadPoolExecutor(1) as pool:

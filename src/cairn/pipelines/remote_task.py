@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from cairn.artifacts.store import backend_errors
 from cairn.errors import CairnError
+from cairn.extras import backend_errors
 from cairn.objects.db import ObjectDB
 from cairn.pipelines import shipping
 from cairn.pipelines.process import command_env
