@@ -10,7 +10,7 @@ are found and adopted instead of being sent twice.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,9 +70,12 @@ def push_objects(
     reporter: Reporter = QUIET,
     force: bool = False,
     trusted: Callable[[str], bool] | None = None,
+    known_sizes: Mapping[str, int] | None = None,
 ) -> PushResult:
     """Send the ``files`` objects, then the ``manifests``, that the remote does not hold
-    (with ``force``: all of them, rewriting what the remote has).
+    (with ``force``: all of them, rewriting what the remote has). ``known_sizes`` are the
+    objects' sizes where a manifest gives them (the others are looked up in the cache; an
+    object of another size in the cache is found corrupt as it is read).
 
     Every object is hashed on its way out, so a corrupt cache object is never pushed, except
     large ones that ``trusted`` vouches for (the state index saw them verified, unchanged
@@ -89,7 +92,11 @@ def push_objects(
             todo_files, todo_manifests = index.missing(todo_files), index.missing(todo_manifests)
     result.present = len(files) + len(manifests) - len(todo_files) - len(todo_manifests)
     if todo_files or todo_manifests:
-        sizes = {oid: _size(cache, oid) for oid in [*todo_files, *todo_manifests]}
+        known = known_sizes or {}
+        sizes = {
+            oid: known[oid] if oid in known else _size(cache, oid)
+            for oid in [*todo_files, *todo_manifests]
+        }
         large = [oid for oid, size in sizes.items() if size >= PACK_OBJECT_MAX]
         vouched = {oid for oid in large if trusted(oid)} if trusted else set()
         recorder = IndexRecorder(index)

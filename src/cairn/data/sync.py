@@ -72,7 +72,7 @@ def push(
     """
     pointers = ws.pointers(targets, cwd)
     index = connect(ws, remote)
-    files, manifests, skipped = _push_plan(ws, index, pointers, force)
+    files, manifests, skipped, sizes = _push_plan(ws, index, pointers, force)
     result = push_objects(
         ws.cache,
         index,
@@ -82,6 +82,7 @@ def push(
         reporter=reporter,
         force=force,
         trusted=lambda oid: _verified(ws, oid),
+        known_sizes=sizes,
     )
     result.skipped = skipped
     if skipped:
@@ -104,16 +105,19 @@ def _verified(ws: Workspace, oid: str) -> bool:
 
 def _push_plan(
     ws: Workspace, index: RemoteIndex, pointers: Pointers, force: bool = False
-) -> tuple[list[str], list[str], list[str]]:
-    """File oids and manifest oids to push, and the pointers whose data is in neither the
-    cache nor the remote. Only objects the remote lacks (with ``force``: all) are looked for
-    in the cache."""
+) -> tuple[list[str], list[str], list[str], dict[str, int]]:
+    """File oids and manifest oids to push, the pointers whose data is in neither the
+    cache nor the remote, and the sizes the manifests give for the files. Only objects the
+    remote lacks (with ``force``: all) are looked for in the cache."""
     wanted: list[tuple[str, Pointer, list[str]]] = []
+    sizes: dict[str, int] = {}
     for pointer_file, pointer in pointers:
         shown = ws.display(ws.data_path(pointer_file, pointer))
         listed = pointer.oid in index and not force
         if pointer.is_dir and not listed and ws.cache.has(pointer.oid):
-            entries = sorted(ws.manifest(pointer.oid, shown).oids())
+            manifest = ws.manifest(pointer.oid, shown)
+            sizes.update(zip(manifest.oids_, manifest.sizes, strict=True))
+            entries = sorted(set(manifest.oids_))
         else:  # a file, or a folder the remote holds whole (or that cannot be pushed)
             entries = []
         wanted.append((shown, pointer, entries))
@@ -133,7 +137,7 @@ def _push_plan(
         (manifests if pointer.is_dir else files).append(pointer.oid)
         if pointer.is_dir and unpushable:  # never a manifest without all its files
             manifests.pop()
-    return files, manifests, skipped
+    return files, manifests, skipped, sizes
 
 
 # -- fetch and pull -------------------------------------------------------------------------------
