@@ -7,12 +7,12 @@ import os
 import time
 
 import pytest
-from data_helpers import commit_all, data_cli, git, make_folder, tree
+from data_helpers import age, commit_all, data_cli, git, make_folder, tree
 
 from cairn.data.add import add
 from cairn.data.checkout import checkout
 from cairn.data.gc import collect
-from cairn.data.pointer import read
+from cairn.data.pointer import parse, read
 from cairn.errors import InvalidState
 from cairn.objects import hash_bytes
 
@@ -77,3 +77,31 @@ def test_cli_gc(repo, ws, two_versions):
     assert kept["removed_objects"] == 0
     done = data_cli("gc")
     assert done.exit_code == 0 and done.stdout.startswith("Deleted 2 unreferenced object(s)")
+
+
+def test_gc_forgets_only_the_folder_matches_of_manifests_it_did_not_keep(repo, ws, two_versions):
+    from cairn.data.status import status
+
+    age(repo / "data")
+    assert status(ws).clean  # records the match and tree of data's current version
+    assert ws.state.folder_match("data") is not None and ws.state.tree("data") is not None
+    current = read(repo / "data.cairn").oid
+    v1 = git(repo, "show", "v1:data.cairn")
+    old = parse(v1.encode(), "v1 pointer").oid
+    ws.state.record_folder("elsewhere", "fingerprint", old)
+    report = collect(ws)
+    assert old in report.removed
+    assert ws.state.folder_match("elsewhere") is None  # its manifest is gone
+    assert ws.state.folder_match("data")[1] == current  # all of its objects were kept
+    assert ws.state.tree("data").oid == current  # so the next status need not rescan
+
+
+def test_a_forced_gc_forgets_the_match_of_a_missing_manifest(repo, ws, two_versions):
+    from cairn.data.status import status
+
+    age(repo / "data")
+    assert status(ws).clean
+    assert ws.state.folder_match("data") is not None and ws.state.tree("data") is not None
+    ws.cache.remove(read(repo / "data.cairn").oid)
+    collect(ws, force=True)
+    assert ws.state.folder_match("data") is None and ws.state.tree("data") is None

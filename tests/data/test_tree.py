@@ -176,12 +176,18 @@ def test_add_falls_back_when_files_are_added(repo, ws):
     assert read(repo / "data.cairn").files == 41 and status(ws).clean
 
 
-def test_gc_forgets_trees(repo, ws):
+def test_gc_forgets_only_the_trees_of_manifests_it_removed(repo, ws):
     from cairn.data.gc import collect
 
-    _tracked(repo, ws)
-    collect(ws)
-    assert ws.state.tree("data") is None
+    old = _tracked(repo, ws)
+    ws.state.record_tree("copy", old)  # another folder that held the first version
+    _modify(repo / "data" / "a" / "f000.bin")
+    add(ws, ["data"])
+    current = ws.state.tree("data")
+    assert current is not None and current.oid != old.oid
+    assert old.oid in collect(ws).removed
+    assert ws.state.tree("copy") is None  # its manifest is gone
+    assert ws.state.tree("data") == current  # every object of its manifest was kept
 
 
 _KILLED_ADD = """

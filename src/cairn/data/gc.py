@@ -80,8 +80,10 @@ def collect(
         if not dry_run:
             cache.remove(oid)
     if not dry_run:
-        workspace.state.unverify(report.removed)
-        workspace.state.forget_folders()
+        # The rows vouching for a manifest gc expanded stay true: it kept all its objects.
+        whole = used - {oid for _, oid in missing}
+        workspace.state.unverify(report.removed, keep=whole)
+        workspace.state.forget_folders(keep=whole)
         report.temporaries = _remove_stale_temporaries(listed.temporaries)
     return report
 

@@ -18,7 +18,7 @@ A SQLite file, ``.cairn/state.db``, with these tables:
 ``folders``  tracked folder -> the fingerprint of its listing (every path with inode, mtime,
              size and mode) when it last matched the manifest ``oid`` with every object in
              the cache. An unchanged fingerprint lets ``status`` skip the per-file work; ``gc``
-             forgets these (it is what deletes objects).
+             (it is what deletes objects) forgets those of manifests it did not keep whole.
 
 Every change is written in one transaction.
 
@@ -27,7 +27,8 @@ written, the folder's files were exactly M's (same paths, contents and, for file
 not links, executable bits) with those signatures, that the listing was settled (below), and
 that every object M needs was in the cache. It is written only after the objects and M are
 in the cache (``add`` writes it after the pointer), it is trusted only while a pointer names
-M, and ``gc`` (which deletes objects) and finding corrupt objects forget every row. A command
+M; ``gc`` (which deletes objects) forgets the rows of every manifest whose objects it did not
+all keep, and finding corrupt objects forgets every row. A command
 killed between any two writes thus leaves either no row for the pointer's manifest (the
 manifest is read) or a row that is true; a changed file changes its row's bytes (a rewrite
 within :data:`RACY_NS` of the scan is what ``settled`` rules out).
@@ -42,7 +43,7 @@ import marshal
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from cairn.data.tree import Tree
@@ -235,11 +236,12 @@ class StateIndex:
             db.execute("INSERT OR REPLACE INTO folders (path, fingerprint, oid) VALUES (?, ?, ?)",
                        (path, fingerprint, oid))  # fmt: skip
 
-    def forget_folders(self) -> None:
-        """Forget every folder match (and every tree: both vouch for the cache's objects)."""
+    def forget_folders(self, keep: Collection[str] = ()) -> None:
+        """Forget the folder matches and trees (both vouch for the cache's objects) of every
+        manifest but those in ``keep``, whose objects the caller knows are all still there."""
         with self._transaction() as db:
-            db.execute("DELETE FROM folders")
-            db.execute("DELETE FROM trees")
+            _forget_rows(db, "folders", "path", keep)
+            _forget_rows(db, "trees", "folder", keep)
 
     def tree(self, folder: str) -> Tree | None:
         """The listing of ``folder`` last verified to equal a manifest, or None."""
@@ -291,12 +293,21 @@ class StateIndex:
                 ((oid, *sig) for oid, sig in rows),
             )
 
-    def unverify(self, oids: Iterable[str]) -> None:
-        """Forget these cache objects (deleted, or found corrupt), and every tree when there
-        are any (a tree vouches that its manifest's objects are all in the cache)."""
+    def unverify(self, oids: Iterable[str], *, keep: Collection[str] = ()) -> None:
+        """Forget these cache objects (deleted, or found corrupt), and when there are any,
+        every tree (a tree vouches that its manifest's objects are all in the cache) but those
+        of the manifests in ``keep``, whose objects the caller knows are all still there."""
         oids = list(oids)
         if not oids:
             return
         with self._transaction() as db:
             db.executemany("DELETE FROM verified WHERE oid = ?", ((o,) for o in oids))
-            db.execute("DELETE FROM trees")
+            _forget_rows(db, "trees", "folder", keep)
+
+
+def _forget_rows(db: sqlite3.Connection, table: str, key: str, keep: Collection[str]) -> None:
+    """Delete the rows of ``table`` (folders or trees: one per tracked folder, so few) whose
+    manifest oid is not in ``keep``."""
+    rows = db.execute(f"SELECT {key}, oid FROM {table}").fetchall()  # noqa: S608
+    stale = [(name,) for name, oid in rows if oid not in keep]
+    db.executemany(f"DELETE FROM {table} WHERE {key} = ?", stale)  # noqa: S608
