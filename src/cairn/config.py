@@ -30,6 +30,9 @@ CAIRN_DIR = ".cairn"
 # Only config.toml is meant for git: the database, artifacts, cache and spool stay local.
 CAIRN_GITIGNORE = "*\n!.gitignore\n!config.toml\n"
 
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
 _EXISTING_ONLY: ContextVar[bool] = ContextVar("cairn_existing_project_only", default=False)
 # "scheme:" without "//" ("sqlite:/x", "postgresql:host"); one letter is a Windows drive.
 _SCHEME_WITHOUT_SLASHES = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?!//)")
@@ -44,6 +47,20 @@ class Settings:
     project_root: Path
     spool_dir: Path
     embedded: bool = False  # the default store in the project's .cairn/
+
+
+def parse_flag(text: str | None) -> bool | None:
+    """A yes/no word (``1 true yes on`` / ``0 false no off``, any case, spaces ignored) as a
+    bool; None for anything else, which each caller rejects or reads as no."""
+    word = (text or "").strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    return False if word in _FALSE_WORDS else None
+
+
+def env_flag(name: str) -> bool:
+    """Whether environment variable ``name`` is set to a yes word (see :func:`parse_flag`)."""
+    return parse_flag(os.environ.get(name)) is True
 
 
 def find_project_root(start: Path | None = None) -> Path:

@@ -13,7 +13,6 @@ Only the commands in :data:`STARTS_A_PROJECT` may create the default store in a 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from cairn import __version__
-from cairn.config import existing_project_only
+from cairn.config import env_flag, existing_project_only
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
@@ -120,7 +119,7 @@ def _debug_wanted(ctx: click.Context) -> bool:
     state = ctx.find_object(CliState)
     if state is not None:
         return state.debug
-    return os.environ.get("CAIRN_DEBUG", "").lower() in ("1", "true", "yes", "on")
+    return env_flag("CAIRN_DEBUG")
 
 
 class SuggestingGroup(click.Group):

@@ -13,7 +13,13 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from cairn.config import CAIRN_DIR, ensure_cairn_dir, find_project_root, project_config
+from cairn.config import (
+    CAIRN_DIR,
+    ensure_cairn_dir,
+    find_project_root,
+    parse_flag,
+    project_config,
+)
 from cairn.data import pointer as pointers_module
 from cairn.data.lock import data_lock
 from cairn.data.pointer import SUFFIX, Pointer, data_path_of, is_pointer_path, pointer_path_for
@@ -61,12 +67,10 @@ def fsync_setting(config: dict) -> bool:
         return False
     if isinstance(raw, bool):
         return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{where} must be true or false, got {raw!r}")
+    flag = parse_flag(str(raw)) if str(raw).strip() else False
+    if flag is None:
+        raise ConfigError(f"{where} must be true or false, got {raw!r}")
+    return flag
 
 
 class Workspace:

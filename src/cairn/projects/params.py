@@ -15,13 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cairn.config import parse_flag
 from cairn.errors import InvalidInput, NotFound, did_you_mean
 from cairn.projects.spec import EntryPoint, Parameter, Project
 
 __all__ = ["Invocation", "convert", "resolve_invocation"]
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 SCRIPT_RUNNERS = {".py": "python", ".sh": "bash"}
 
 
@@ -69,9 +68,10 @@ def _scalar(kind: str, value: Any, text: str) -> str:
         return repr(float(value) if isinstance(value, int | float) else float(text))
     if isinstance(value, bool):
         return "true" if value else "false"
-    if text.lower() not in _TRUE | _FALSE:
+    flag = parse_flag(text)
+    if flag is None:
         raise ValueError(value)
-    return "true" if text.lower() in _TRUE else "false"
+    return "true" if flag else "false"
 
 
 def _text(value: Any) -> str:

@@ -402,7 +402,7 @@ def _rank_metrics(points: list[Metric]) -> list[Metric]:
     rank = _rank()
     if not rank:
         return points
-    if os.environ.get(ENV_METRICS_ALL_RANKS, "").lower() not in ("1", "true", "yes", "on"):
+    if not config.env_flag(ENV_METRICS_ALL_RANKS):
         return []
     return [m._replace(key=f"rank{rank}/{m.key}") for m in points]
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cairn.config import parse_flag
 from cairn.entities import Run
 
 MIN_RUNS = 2
@@ -160,7 +161,7 @@ def choices(
         pc_metric,
         scatter_x,
         scatter_y,
-        only_diff=(query.get("diff") or "") in ("1", "true", "on", "yes"),
+        only_diff=parse_flag(query.get("diff")) is True,
         x=x,
         smooth=smooth,
         log=log,
