@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.data.pointer import SUFFIX, is_pointer_path, pointer_path_for
-from cairn.data.walk import Rows, Scan, scan_rows
+from cairn.data.walk import Rows, Scan, scan_folder, scan_rows
 from cairn.errors import InvalidInput, InvalidPath, NotFound
 
 if TYPE_CHECKING:
@@ -58,7 +58,12 @@ def check_targets(workspace: Workspace, targets: list[Any], cwd: Path | None) ->
         if path.is_symlink() and not _points_into(path, workspace.cache.root):
             raise InvalidInput(f"{raw} is a symbolic link; add the file or folder it points to")
         if stat_module.S_ISDIR(st.st_mode):
-            target = Target(path, workspace.rel(path), True, rows=scan_rows(path))
+            # A folder added before is compared with its last listing from the rows alone; a
+            # new one needs every file decoded anyway, which the scan does in one pass.
+            if pointer_path_for(path).is_file():
+                target = Target(path, workspace.rel(path), True, rows=scan_rows(path))
+            else:
+                target = Target(path, workspace.rel(path), True, scan=scan_folder(path))
             refuse_odd_contents(workspace, target, raw)
         elif stat_module.S_ISREG(st.st_mode):
             target = Target(path, workspace.rel(path), False, stat=st, observed_at_ns=observed)
