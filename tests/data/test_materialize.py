@@ -108,16 +108,22 @@ def test_link_settings():
 # -- place_all: many objects at once (small ones through the C loop where it was compiled) ---
 
 
-@pytest.fixture(params=["c", "python"])
+@pytest.fixture(params=["c", "c-named", "python"])
 def loop(request, monkeypatch):
-    """Which loop places the small objects: the C one, or (the extension set aside) Python's."""
+    """Which loop places the small objects: the C one (writing unnamed files linked into
+    place, or named ones renamed, as where the filesystem has no O_TMPFILE), or (the
+    extension set aside) Python's."""
     from cairn.data import materialize
 
-    if request.param == "c" and materialize._faststore is None:
+    fast = materialize._faststore
+    if request.param.startswith("c") and fast is None:
         pytest.skip("cairn.objects._faststore not compiled")
     if request.param == "python":
         monkeypatch.setattr(materialize, "_faststore", None)
-    return request.param
+    before = fast.use_unnamed(request.param != "c-named") if fast else None
+    yield request.param
+    if fast is not None:
+        fast.use_unnamed(before)
 
 
 def _place_all(cache, placements, jobs=2):

@@ -38,14 +38,19 @@ def test_c_blake3_equals_the_package_on_any_bytes(data: bytes) -> None:
     assert faststore.hash_bytes(data) == blake3.blake3(data).hexdigest()
 
 
-@pytest.fixture(params=["c", "python"])
+@pytest.fixture(params=["c", "c-named", "python"])
 def cache(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """An empty ObjectDB, storing through the C loop or (the extension set aside) Python's."""
-    if request.param == "c" and faststore is None:
+    """An empty ObjectDB, storing through the C loop (writing unnamed files linked into
+    place, or named ones renamed, as where the filesystem has no O_TMPFILE) or (the
+    extension set aside) Python's."""
+    if request.param.startswith("c") and faststore is None:
         pytest.skip("cairn.objects._faststore not compiled")
     if request.param == "python":
         monkeypatch.setattr(db_module, "_faststore", None)
-    return ObjectDB(tmp_path / "cache")
+    before = faststore.use_unnamed(request.param != "c-named") if faststore else None
+    yield ObjectDB(tmp_path / "cache")
+    if faststore is not None:
+        faststore.use_unnamed(before)
 
 
 def _files(folder: Path, sizes: list[int]) -> list[str]:

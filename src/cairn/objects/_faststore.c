@@ -60,6 +60,11 @@ struct Batch {
     unsigned char *made; /* [256]: FOLDER_* of each prefix folder (shared with the caller) */
 };
 
+/* Whether new files may be written unnamed (O_TMPFILE) and linked into place; off, every
+ * write takes the named temporary file path, as on a filesystem without O_TMPFILE (tests
+ * switch it off through use_unnamed to cover that path). */
+static int unnamed_allowed = 1;
+
 static void hex_of(const uint8_t digest[B3_OUT_LEN], char out[OID_LEN + 1]) {
     static const char digits[] = "0123456789abcdef";
     for (int i = 0; i < B3_OUT_LEN; i++) {
@@ -465,9 +470,9 @@ static PyObject *store_files(PyObject *self, PyObject *args) {
         PyBuffer_Release(&made);
         return NULL;
     }
-    Batch batch = {.one = store_one, .root = root, .token = token, .root_len = (size_t)root_len,
-                   .token_len = (size_t)token_len, .count = count, .max_size = max_size,
-                   .made = made.buf};
+    Batch batch = {.one = store_one, .no_tmpfile = !unnamed_allowed, .root = root, .token = token,
+                   .root_len = (size_t)root_len, .token_len = (size_t)token_len,
+                   .count = count, .max_size = max_size, .made = made.buf};
     batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
     PyObject *encoded = PyList_New(0), *results = NULL;
     if (batch.items == NULL || encoded == NULL) {
@@ -511,8 +516,9 @@ static PyObject *store_blobs(PyObject *self, PyObject *args) {
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(oids);
     PyObject *results = NULL;
-    Batch batch = {.one = store_blob, .root = root, .token = token, .root_len = (size_t)root_len,
-                   .token_len = (size_t)token_len, .count = count, .made = made.buf};
+    Batch batch = {.one = store_blob, .no_tmpfile = !unnamed_allowed, .root = root, .token = token,
+                   .root_len = (size_t)root_len, .token_len = (size_t)token_len,
+                   .count = count, .made = made.buf};
     batch.items = NULL;
     if (made.len != 256 || PyList_GET_SIZE(offsets) != count || PyList_GET_SIZE(lengths) != count) {
         PyErr_SetString(PyExc_ValueError, "oids, offsets and lengths must be equally long and "
@@ -774,8 +780,9 @@ static PyObject *place_files(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "oids, dests and executables must be equally long");
         return NULL;
     }
-    Placing batch = {.root = root, .token = token, .root_len = (size_t)root_len,
-                     .token_len = (size_t)token_len, .count = count, .max_size = max_size};
+    Placing batch = {.no_tmpfile = !unnamed_allowed, .root = root, .token = token,
+                     .root_len = (size_t)root_len, .token_len = (size_t)token_len,
+                     .count = count, .max_size = max_size};
     batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Placement));
     PyObject *encoded = PyList_New(0), *results = NULL;
     if (batch.items == NULL || encoded == NULL) {
@@ -922,7 +929,22 @@ static PyObject *hash_bytes(PyObject *self, PyObject *arg) {
     return PyUnicode_FromStringAndSize(hex, OID_LEN);
 }
 
+static PyObject *use_unnamed(PyObject *self, PyObject *arg) {
+    (void)self;
+    int allowed = PyObject_IsTrue(arg);
+    if (allowed < 0)
+        return NULL;
+    PyObject *before = PyBool_FromLong(unnamed_allowed);
+    unnamed_allowed = allowed;
+    return before;
+}
+
 static PyMethodDef methods[] = {
+    {"use_unnamed", use_unnamed, METH_O,
+     "use_unnamed(allowed) -> bool, the setting before\n\n"
+     "Whether the loops may write new files unnamed (O_TMPFILE) and link them into place\n"
+     "(the default); False makes every write take the named temporary file and rename\n"
+     "used where the filesystem has no O_TMPFILE."},
     {"store_files", store_files, METH_VARARGS,
      "store_files(root, token, paths, expected, threads, max_size, made) -> list, one per\n"
      "path\n\n"
@@ -959,9 +981,11 @@ static PyMethodDef methods[] = {
      "oid\n\n"
      "Copy each object oids[i] of the object folder root to the path dests[i], in `threads`\n"
      "threads without the GIL: the object is read whole and checked against its oid, written\n"
-     "to '<dest folder>/.<dest name>.<token><i>.cairn-tmp' (O_EXCL, mode 0777 if\n"
-     "executables[i] else 0666, less the umask) and renamed over dests[i]; dest folders\n"
-     "must exist. Each result is:\n"
+     "(mode 0777 if executables[i] else 0666, less the umask) to an unnamed file (O_TMPFILE)\n"
+     "in dests[i]'s folder and linked at dests[i] (where dests[i] exists, linked at a\n"
+     "temporary name and renamed over it), or, where the filesystem has no O_TMPFILE, to\n"
+     "'<dest folder>/.<dest name>.<token><i>.cairn-tmp' (O_EXCL) renamed over dests[i];\n"
+     "dest folders must exist. Each result is:\n"
      "  (ino, mtime_ns, size)    placed: the new file's signature;\n"
      "  (None, 'corrupt', None)  the object's bytes do not hash to its oid (dest untouched);\n"
      "  (None, errno, None)      the object could not be read (ENOENT: it is missing);\n"
