@@ -145,6 +145,7 @@ def test_lineage_graph_lists_nodes_and_edges_and_hides_hidden_labels():
     assert "3 nodes, 2 edges" in html and "0 (start)" in html and "status=FINISHED" in html
     assert "secret-name" not in html and "<i>hidden</i>" in html
     assert "registered as" in html and "model version churn v1" in html
+    assert '<svg class="lineage-svg"' in html and "hidden run" in html  # and a picture
 
 
 def test_lineage_of_a_real_run(client, run_id):

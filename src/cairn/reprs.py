@@ -261,8 +261,9 @@ def monitor_run_html(summary: Any) -> str:
     )
 
 
-def lineage_html(graph: Any) -> str:
-    """A :class:`cairn.lineage.LineageGraph`: its nodes (by kind, then distance) and edges."""
+def lineage_html(graph: Any, picture: str = "") -> str:
+    """A :class:`cairn.lineage.LineageGraph`: its ``picture`` (an SVG, already escaped), then
+    its nodes (by kind, then distance) and edges."""
     nodes = sorted(graph.nodes.values(), key=lambda n: (n.depth, n.kind, n.id))
 
     def name(node_id: str) -> str:
@@ -289,6 +290,7 @@ def lineage_html(graph: Any) -> str:
     return _box(
         f"Lineage of {_code(graph.ref)}",
         facts,
+        f'<div style="overflow-x:auto">{picture}</div>' if picture else "",
         _table(("kind", "label", "hops", "facts"), node_rows),
         _table(("from", "relation", "to"), edge_rows),
     )

@@ -87,6 +87,7 @@ class LineageGraph:
         return sorted((n for n in self.nodes.values() if n.kind == kind), key=lambda n: n.id)
 
     def _repr_html_(self) -> str:
+        from cairn.lineage.picture import layout, to_svg
         from cairn.reprs import lineage_html
 
-        return lineage_html(self)
+        return lineage_html(self, picture=to_svg(layout(self)))
