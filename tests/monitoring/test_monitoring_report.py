@@ -253,15 +253,14 @@ def test_select_windows_refuses_bad_choices():
         select_windows([], [4])
 
 
-def test_build_report_on_a_real_store(client):
-    """A registered model, a monitor with a reference frame, 300 predictions with labels (the
-    second window shifted), run: the report's JSON and HTML agree."""
+def _two_windows(client) -> Any:
+    """A registered model, a monitor ``mon-1`` with a reference frame, 300 predictions with
+    labels (the second window shifted), run: the store."""
     import numpy as np
     import pandas as pd
 
     from cairn.monitoring.ingest import log_ground_truth, log_predictions
     from cairn.monitoring.monitors import create_monitor
-    from cairn.monitoring.report import build_report
     from cairn.monitoring.runner import run_monitor
 
     def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -282,7 +281,14 @@ def test_build_report_on_a_real_store(client):
     log_predictions(current.drop(columns=["churned"]), monitor="mon-1", store=store)
     log_ground_truth(current[["request_id", "churned"]], monitor="mon-1", store=store)
     assert run_monitor("mon-1", store=store).windows_added == [1, 2]
+    return store
 
+
+def test_build_report_on_a_real_store(client):
+    """The report's JSON and HTML of two computed windows agree."""
+    from cairn.monitoring.report import build_report
+
+    store = _two_windows(client)
     report = build_report("mon-1", store=store)
     assert report["monitor"]["records"] == 300 and report["selected_window"] == 2
     age = report["windows"][1]["results"]["drift"]["columns"]["age"]
@@ -294,3 +300,28 @@ def test_build_report_on_a_real_store(client):
     assert json.loads(parsed.json_text) == json.loads(json.dumps(report))
     assert "<script>alert" not in html and HOSTILE in text  # the description, escaped
     assert [w["window_id"] for w in build_report("mon-1", store=store, windows=1)["windows"]] == [2]
+
+
+def test_get_report_shows_the_page_in_a_notebook_and_saves_it(client, tmp_path):
+    import html as html_module
+
+    import cairn.monitoring
+    from cairn.errors import NotFound
+
+    _two_windows(client)
+    found = cairn.monitoring.get_report("mon-1", windows=[1], store=client.store)
+    assert repr(found) == "MonitorReport('mon-1', 1 windows, 0 alerts)"
+    assert found.to_dict()["selected_window"] == 1
+    shown = found._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and "<script>alert" not in shown
+    assert html_module.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == (
+        found.to_html()
+    )  # the whole page, escaped once, in a frame of its own
+    page = found.save(tmp_path / "report.html")
+    assert page.read_text() == found.to_html() and "<svg" in page.read_text()
+    numbers = json.loads(found.save(tmp_path / "report.json").read_text())
+    assert numbers["monitor"]["name"] == "mon-1" and len(numbers["windows"]) == 1
+    with pytest.raises(InvalidInput, match="no window 9"):
+        cairn.monitoring.get_report("mon-1", windows=[9], store=client.store)
+    with pytest.raises(NotFound):
+        cairn.monitoring.get_report("nope", store=client.store)

@@ -2,7 +2,9 @@
 
 ``cairn.monitoring.log_predictions(df, model="churn@champion")`` and ``log_ground_truth``
 feed the monitors of a model; ``create_monitor`` defines one (Python, a mapping or a
-``monitor.yaml``); ``run_monitor`` computes the windows that are complete and fires rules.
+``monitor.yaml``); ``run_monitor`` computes the windows that are complete and fires rules;
+``get_report`` gives a monitor's report (its numbers, and the HTML page with its plots, which
+a notebook shows).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 __all__ = [
     "create_monitor",
     "delete_monitor",
+    "get_report",
     "import_serving_logs",
     "log_file",
     "log_ground_truth",
@@ -30,6 +33,7 @@ _HOMES = {
     "log_file": "cairn.monitoring.ingest",
     "log_ground_truth": "cairn.monitoring.ingest",
     "log_predictions": "cairn.monitoring.ingest",
+    "get_report": "cairn.monitoring.report",
     "run_all": "cairn.monitoring.runner",
     "run_monitor": "cairn.monitoring.runner",
 }

@@ -1,7 +1,8 @@
 """The monitoring report of one monitor: :func:`build_report` gathers its numbers as JSON
 (the monitor, its spec, each chosen window's results, the alerts on them) and
 :func:`render_html` draws them as one self-contained HTML file (inline SVG plots, no
-network, no external files).
+network, no external files). :func:`get_report` gives both as a :class:`MonitorReport`, which a
+notebook shows as the page itself.
 
 ``windows`` chooses what the report covers: None (every window), an int ``K`` (the last K
 windows) or a sequence of window ids (e.g. ``[7]`` for one window). The last window covered
@@ -10,8 +11,11 @@ is the *selected* one, whose per-feature distributions, data quality and segment
 
 from __future__ import annotations
 
+import html
+import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import InvalidInput
@@ -23,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REPORT_FORMAT",
+    "MonitorReport",
     "build_report",
+    "get_report",
     "main_metric",
     "monitor_status",
     "render_html",
@@ -179,3 +185,51 @@ def render_html(report: dict[str, Any]) -> str:
     from cairn.monitoring.report_html import render
 
     return render(report)
+
+
+class MonitorReport:
+    """The report of one monitor: its numbers (:meth:`to_dict`) and the self-contained HTML
+    page drawing them (:meth:`to_html`, :meth:`save`); a notebook shows the page itself."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __repr__(self) -> str:
+        name = self._data["monitor"]["name"]
+        windows, alerts = len(self._data["windows"]), len(self._data["alerts"])
+        return f"MonitorReport({name!r}, {windows} windows, {alerts} alerts)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The numbers, as ``cairn monitor report --json`` prints them."""
+        return self._data
+
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (plots inline, nothing loaded)."""
+        return render_html(self._data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the HTML page (or, for a ``.json`` path, the numbers) to ``path``."""
+        target = Path(path)
+        if target.suffix.lower() == ".json":
+            text = json.dumps(self._data, indent=2, allow_nan=False, default=str)
+        else:
+            text = self.to_html()
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def _repr_html_(self) -> str:
+        # In a frame of its own, so that the page's styles stay out of the notebook's.
+        page = html.escape(self.to_html(), quote=True)
+        return (
+            f'<iframe srcdoc="{page}" title="monitoring report" '
+            'style="width:100%;height:720px;border:1px solid #d0d7de;border-radius:6px">'
+            "</iframe>"
+        )
+
+
+def get_report(
+    name: str, *, windows: int | Sequence[int] | None = None, store: Store | None = None
+) -> MonitorReport:
+    """The report of monitor ``name`` over ``windows`` (None: all; ``K``: the last K; a list
+    of window ids), from ``store`` (default: the current tracking store)."""
+    return MonitorReport(build_report(name, store=store, windows=windows))
