@@ -16,7 +16,6 @@ import errno
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import NamedTuple
 
@@ -299,6 +298,8 @@ def _beside(fn: Callable[[list[int]], None], items: list[int]) -> Iterator[None]
     if not items:
         yield
         return
+    from concurrent.futures import ThreadPoolExecutor, wait  # (start-up time: only here)
+
     with ThreadPoolExecutor(1, thread_name_prefix="cairn-place") as pool:
         running = pool.submit(fn, items)
         try:
