@@ -145,8 +145,9 @@ def _add_one(
         pointer, hashed, stored, stored_bytes, tree = by_tree
         placed: dict[str, str] = {}
     elif target.is_dir:
+        # (linked workspace files need loose objects to link to: no pack then)
         pointer, hashed, stored, stored_bytes, placed, tree = _store_folder(
-            workspace, target, old, reporter
+            workspace, target, old, reporter, pack=strategies[0] not in ("hardlink", "symlink")
         )
     else:
         pointer, hashed, stored, stored_bytes, placed = _store_file(workspace, target, reporter)
@@ -213,7 +214,12 @@ def _store_file(
 
 
 def _store_folder(
-    workspace: Workspace, target: Target, old: Pointer | None, reporter: Reporter
+    workspace: Workspace,
+    target: Target,
+    old: Pointer | None,
+    reporter: Reporter,
+    *,
+    pack: bool = True,
 ) -> tuple[Pointer, int, int, int, dict[str, str], Tree | None]:
     if target.scan is None and target.rows is not None:
         target.scan = target.rows.to_scan()
@@ -243,7 +249,7 @@ def _store_folder(
     base = str(target.path)
     items = [(f"{base}/{rel}", oid, scan.files[rel].signature[2]) for rel, oid in work]
     with reporter.track(f"adding {target.rel}", len(work), nbytes) as advance:
-        results = store_paths(workspace, items, advance)
+        results = store_paths(workspace, items, advance, pack=pack)
     stored = stored_bytes = 0
     verified: list[tuple[str, Signature]] = []
     for (rel, _), (oid, written) in zip(work, results, strict=True):

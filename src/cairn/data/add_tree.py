@@ -10,6 +10,8 @@ columns are spliced. Anything else goes the general way (None).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -18,6 +20,7 @@ from cairn.data.progress import Reporter
 from cairn.data.state import signature
 from cairn.data.status_tree import differing
 from cairn.data.tree import OID_BYTES, Row, Tree, diff, spliced
+from cairn.objects.db import PACK_FROM
 from cairn.objects.hashing import THREADED_FROM
 
 if TYPE_CHECKING:
@@ -74,21 +77,26 @@ def store_paths(
     workspace: Workspace,
     items: list[tuple[str, str | None, int]],
     advance: Callable[[int, int], None],
+    *,
+    pack: bool = True,
 ) -> list[tuple[str, bool]]:
     """Store each ``(path, oid when known, size)`` in the cache (no fsync: the caller syncs),
-    in batches of ``BATCH`` files so that the progress bar moves; ``(oid, written)`` each."""
+    in batches of ``BATCH`` files so that the progress bar moves; ``(oid, written)`` each.
+    With ``pack``, many small files go into one local pack (one file instead of one each)."""
     results: list[tuple[str, bool]] = []
     jobs = workspace.jobs()
-    for start in range(0, len(items), BATCH):
-        batch = items[start : start + BATCH]
-        oids = [oid for _, oid, _ in batch]
-        results += workspace.cache.store_files(
-            [path for path, _, _ in batch],
-            None if not any(oids) else oids,
-            durable=False,
-            jobs=jobs,
-        )
-        advance(sum(size for *_, size in batch), len(batch))
+    cache = workspace.cache
+    small = sum(1 for *_, size in items if size < THREADED_FROM)
+    with contextlib.ExitStack() as stack:
+        if pack and small >= PACK_FROM:
+            store = stack.enter_context(cache.pack_writer(durable=False)).store_files
+        else:
+            store = functools.partial(cache.store_files, durable=False)
+        for start in range(0, len(items), BATCH):
+            batch = items[start : start + BATCH]
+            oids = [oid for _, oid, _ in batch]
+            results += store([path for path, _, _ in batch], oids if any(oids) else None, jobs=jobs)
+            advance(sum(size for *_, size in batch), len(batch))
     return results
 
 

@@ -23,7 +23,7 @@ from cairn.data.progress import QUIET, Advance, Reporter
 from cairn.data.remote_index import RemoteIndex
 from cairn.data.remote_layout import loose_path, pack_path
 from cairn.data.state import Signature, signature
-from cairn.data.transfer import present_in, run_tasks
+from cairn.data.transfer import run_tasks
 from cairn.errors import CorruptObject, ObjectMissing
 from cairn.objects.db import ObjectDB
 from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher
@@ -81,7 +81,7 @@ def fetch_objects(
     """Store in ``cache`` each of ``oids`` it lacks, from the remote of ``index``."""
     result = FetchResult(index.storage.name)
     unique = list(dict.fromkeys(oids))
-    have = present_in(cache, unique)
+    have = cache.present(unique)
     wanted = [oid for oid in unique if oid not in have]
     result.present = len(unique) - len(wanted)
     result.absent = [oid for oid in wanted if oid not in index]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.data import git
 from cairn.data.pointer import Pointer, parse
-from cairn.errors import InvalidInput, InvalidState
+from cairn.errors import InvalidInput, InvalidState, ObjectMissing
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
@@ -70,16 +70,14 @@ def collect(
         if oid in used:
             report.kept += 1
             continue
-        path = cache.path_of(oid)
         try:
-            size = os.stat(path).st_size
-        except FileNotFoundError:
+            size = cache.size(oid)
+        except ObjectMissing:  # removed meanwhile
             continue
         report.removed.append(oid)
         report.freed_bytes += size
-        if not dry_run:
-            cache.remove(oid)
     if not dry_run:
+        cache.remove_many(report.removed)  # (packs holding some are rewritten without them)
         # The rows vouching for a manifest gc expanded stay true: it kept all its objects.
         whole = used - {oid for _, oid in missing}
         workspace.state.unverify(report.removed, keep=whole)

@@ -112,7 +112,7 @@ class Materializer:
         if size is not None and size < THREADED_FROM and self._copies_first():
             return self._place_small(oid, os.fspath(dest), executable)
         dest = Path(dest)
-        src = self.cache.path_of(oid)
+        src = self.cache.file_of(oid)  # (a packed object's loose copy made for a link)
         try:
             sig = signature(os.stat(src))
         except FileNotFoundError:
@@ -186,9 +186,11 @@ class Materializer:
         """The C loop over ``batch``; None for the placements it left to :meth:`place`."""
         assert _faststore is not None
         token = f"{self._token}{next(self._counter)}-"
+        sources = [self.cache.packed(p.oid) for p in batch]
         done = _faststore.place_files(
             self._cache_root, token, [p.oid for p in batch], [p.dest for p in batch],
             [p.executable for p in batch], jobs, THREADED_FROM - 1,
+            sources if any(sources) else None,
         )  # fmt: skip
         results: list[Placed | None] = []
         error: OSError | None = None
@@ -221,11 +223,15 @@ class Materializer:
         try:
             fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            raise self._missing(oid, Path(dest)) from None
-        try:
-            data = _read_all(fd)
-        finally:
-            os.close(fd)
+            try:
+                data = self.cache.read_bytes(oid, verify=False)  # packed
+            except ObjectMissing:
+                raise self._missing(oid, Path(dest)) from None
+        else:
+            try:
+                data = _read_all(fd)
+            finally:
+                os.close(fd)
         if hash_bytes(data) != oid:
             raise self.cache.corrupt(oid)
         folder, _, name = dest.rpartition("/")

@@ -23,6 +23,7 @@ from cairn.errors import ObjectMissing
 
 if TYPE_CHECKING:
     from cairn.data.workspace import Workspace
+    from cairn.objects.db import ObjectDB
 
 CLEAN = "clean"
 MODIFIED = "modified"
@@ -84,23 +85,21 @@ def status(
 ) -> StatusReport:
     """Compare the workspace with the pointers named by ``targets`` (default: all)."""
     found = workspace.pointers(targets, cwd)
-    present = _CachePresence(workspace)
+    cache = workspace.cache
     results = []
     for pointer_path, pointer in found:
         data = workspace.data_path(pointer_path, pointer)
         entry = DatasetStatus(workspace.rel(data), workspace.display(pointer_path), pointer)
         if pointer.is_dir:
-            _folder_status(workspace, data, entry, present, reporter)
+            _folder_status(workspace, data, entry, cache, reporter)
         else:
-            _file_status(workspace, data, entry, present)
+            _file_status(workspace, data, entry, cache)
         results.append(entry)
     return StatusReport(results)
 
 
-def _file_status(
-    workspace: Workspace, data: Path, entry: DatasetStatus, present: _CachePresence
-) -> None:
-    entry.not_in_cache = 0 if present.has(entry.pointer.oid) else 1
+def _file_status(workspace: Workspace, data: Path, entry: DatasetStatus, cache: ObjectDB) -> None:
+    entry.not_in_cache = 0 if cache.has(entry.pointer.oid) else 1
     try:
         st = os.stat(data)
     except FileNotFoundError:
@@ -117,7 +116,7 @@ def _folder_status(
     workspace: Workspace,
     data: Path,
     entry: DatasetStatus,
-    present: _CachePresence,
+    cache: ObjectDB,
     reporter: Reporter,
 ) -> None:
     pointer = entry.pointer
@@ -142,7 +141,7 @@ def _folder_status(
     if scan is None:
         entry.state = MISSING if not os.path.lexists(data) else MODIFIED
         if manifest is not None:
-            entry.not_in_cache = present.count_missing(manifest.oids_)
+            entry.not_in_cache = _count_missing(cache, manifest.oids_)
         return
     if manifest is None:
         entry.state = UNKNOWN
@@ -168,36 +167,12 @@ def _folder_status(
     if matched is None or matched[1] != pointer.oid:
         # (a folder matched this manifest before: its objects were all in the cache, and only
         # gc, which forgets these matches, deletes objects)
-        entry.not_in_cache = present.count_missing(manifest.oids_)
+        entry.not_in_cache = _count_missing(cache, manifest.oids_)
     if entry.clean and scan.settled:
         workspace.state.record_folder(entry.path, fingerprint, pointer.oid)
         workspace.state.record_tree(entry.path, tree_of(scan, current, manifest, pointer.oid))
 
 
-class _CachePresence:
-    """Which objects the cache holds, answered by listing its folders once when many are
-    asked about (one ``listdir`` per prefix instead of one ``stat`` per object)."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.cache = workspace.cache
-        self._listed: dict[str, set[str]] = {}
-
-    def has(self, oid: str) -> bool:
-        return self.cache.has(oid)
-
-    def count_missing(self, oids: Iterable[str]) -> int:
-        wanted = set(oids)
-        if len(wanted) < 512:
-            return sum(1 for oid in wanted if not self.cache.has(oid))
-        missing = 0
-        for oid in wanted:
-            names = self._listed.get(oid[:2])
-            if names is None:
-                try:
-                    names = set(os.listdir(self.cache.root / oid[:2]))
-                except FileNotFoundError:
-                    names = set()
-                self._listed[oid[:2]] = names
-            if oid[2:] not in names:
-                missing += 1
-        return missing
+def _count_missing(cache: ObjectDB, oids: Iterable[str]) -> int:
+    wanted = set(oids)
+    return len(wanted - cache.present(wanted))

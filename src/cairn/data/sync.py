@@ -27,7 +27,7 @@ from cairn.data.remote_index import RemoteIndex
 from cairn.data.remote_layout import RemoteStorage, loose_path, pack_path
 from cairn.data.remotes import index_copy_dir, open_remote
 from cairn.data.state import signature
-from cairn.data.transfer import default_jobs, present_in
+from cairn.data.transfer import default_jobs
 from cairn.errors import CorruptObject, InvalidInput, ObjectMissing
 from cairn.objects.hashing import hash_bytes
 from cairn.objects.manifest import Manifest
@@ -123,7 +123,7 @@ def _push_plan(
         wanted.append((shown, pointer, entries))
     every = [o for _, p, e in wanted for o in (p.oid, *e)]
     lacking = set(every if force else index.missing(every))
-    have = present_in(ws.cache, lacking)
+    have = ws.cache.present(lacking)
     files: list[str] = []
     manifests: list[str] = []
     skipped: list[str] = []
@@ -342,7 +342,7 @@ def status_against_remote(
             oids |= manifest.oids()
         needs.append((shown, oids))
     every = set().union(*(oids for _, oids in needs))
-    here = present_in(ws.cache, every)
+    here = ws.cache.present(every)
     there = {oid for oid in every if oid in index.locations}
     for shown, oids in needs:
         if (oids & here) - there:

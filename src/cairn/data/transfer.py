@@ -8,33 +8,11 @@ progress display are only touched from one thread.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
-from cairn.objects.db import ObjectDB
-
 T = TypeVar("T")
-
-
-def present_in(cache: ObjectDB, oids: Collection[str]) -> set[str]:
-    """Which of ``oids`` the cache holds: one ``stat`` each for a few, one listing per
-    two-hex-digit folder for many (20,000 stats cost more than 256 listings)."""
-    if len(oids) < 1024:
-        return {oid for oid in oids if cache.has(oid)}
-    listed: dict[str, set[str]] = {}
-    found = set()
-    for oid in oids:
-        names = listed.get(oid[:2])
-        if names is None:
-            try:
-                names = set(os.listdir(os.path.join(cache.root, oid[:2])))
-            except FileNotFoundError:
-                names = set()
-            listed[oid[:2]] = names
-        if oid[2:] in names:
-            found.add(oid)
-    return found
 
 
 def default_jobs(local: bool) -> int:

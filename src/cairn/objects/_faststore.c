@@ -40,6 +40,7 @@ typedef struct {
     char oid[OID_LEN + 1];
     int outcome, written, err;
     long long size;       /* bytes read; -1 when the object was present and src not read */
+    long long offset;     /* pack_files: where the bytes went in the pack */
     char *failed;         /* the path an error is about (malloc'd; NULL: src) */
 } Item;
 
@@ -58,6 +59,8 @@ struct Batch {
     int stop;        /* set (atomic) after an error: later items are skipped */
     int no_tmpfile;  /* set (atomic) once the filesystem refused O_TMPFILE */
     unsigned char *made; /* [256]: FOLDER_* of each prefix folder (shared with the caller) */
+    int pack_fd;         /* pack_files: the pack being written */
+    long long pack_end;  /* pack_files: the end of the bytes claimed so far (atomic) */
 };
 
 /* Whether new files may be written unnamed (O_TMPFILE) and linked into place; off, every
@@ -137,6 +140,39 @@ static int read_file(const char *path, long long max_size, unsigned char **buffe
     close(fd);
     errno = err;
     return outcome;
+}
+
+/* Read len bytes at offset of the file at path into *buffer: 0, or -1 with errno (ENOENT
+ * when the file ends before them: the object is not there). */
+static int read_range(const char *path, long long offset, long long len, unsigned char **buffer,
+                      size_t *cap) {
+    if ((size_t)len + 1 > *cap) {
+        unsigned char *bigger = realloc(*buffer, (size_t)len + 1);
+        if (bigger == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        *buffer = bigger;
+        *cap = (size_t)len + 1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    long long done = 0;
+    while (done < len) {
+        ssize_t got = pread(fd, *buffer + done, (size_t)(len - done), offset + done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            int err = got < 0 ? errno : ENOENT;
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        done += got;
+    }
+    close(fd);
+    return 0;
 }
 
 static int write_all(int fd, const unsigned char *data, size_t len) {
@@ -328,6 +364,43 @@ static void store_blob(Batch *batch, Item *item, Py_ssize_t index, unsigned char
         return;
     }
     install(batch, item, index, item->bytes, item->len, final, folder_len, tmp);
+}
+
+/* pack_files' item: the file read whole, hashed (unless its oid is known) and written at
+ * the end of the pack claimed for it, so threads append without a lock. */
+static void pack_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char **buffer,
+                     size_t *cap, char *final, char *tmp) {
+    (void)index, (void)final, (void)tmp;
+    long long len = 0;
+    int loaded = read_file(item->src, batch->max_size, buffer, cap, &len);
+    if (loaded != 0) {
+        if (loaded > 0)
+            item->outcome = FALLBACK;
+        else
+            fail(item, errno, NULL);
+        return;
+    }
+    if (item->expected != NULL)
+        memcpy(item->oid, item->expected, OID_LEN + 1);
+    else {
+        uint8_t digest[B3_OUT_LEN];
+        b3_hash(*buffer, (size_t)len, digest);
+        hex_of(digest, item->oid);
+    }
+    long long at = __atomic_fetch_add(&batch->pack_end, len, __ATOMIC_RELAXED);
+    for (long long done = 0; done < len;) {
+        ssize_t wrote = pwrite(batch->pack_fd, *buffer + done, (size_t)(len - done), at + done);
+        if (wrote < 0 && errno == EINTR)
+            continue;
+        if (wrote <= 0) {
+            fail(item, wrote < 0 ? errno : EIO, "");
+            return;
+        }
+        done += wrote;
+    }
+    item->size = len;
+    item->offset = at;
+    item->outcome = DONE;
 }
 
 static void *worker(void *arg) {
@@ -562,6 +635,8 @@ enum { PLACED = 10, CORRUPT };
 typedef struct {
     const char *oid;  /* 64 lowercase hex digits (owned by the Python str) */
     const char *dest; /* the workspace path (owned by the Python bytes object) */
+    const char *pack; /* the pack holding the object (owned by Python), or NULL: loose */
+    long long offset, len; /* where in the pack */
     int executable;
     int outcome, err;
     long long ino, mtime_ns, size;
@@ -673,7 +748,10 @@ static void place_one(Placing *batch, Placement *item, Py_ssize_t index, unsigne
     *at++ = '/';
     memcpy(at, item->oid + 2, OID_LEN - 2 + 1);
     long long len = 0;
-    int loaded = read_file(src, batch->max_size, buffer, cap, &len);
+    int loaded = item->pack ? read_range(item->pack, item->offset, item->len, buffer, cap)
+                            : read_file(src, batch->max_size, buffer, cap, &len);
+    if (item->pack && loaded == 0)
+        len = item->len;
     if (loaded != 0) {
         if (loaded > 0)
             item->outcome = FALLBACK;
@@ -768,16 +846,18 @@ static PyObject *placed_result(void *items, Py_ssize_t i, void *unused) {
 static PyObject *place_files(PyObject *self, PyObject *args) {
     const char *root, *token;
     Py_ssize_t root_len, token_len;
-    PyObject *oids, *dests, *executables;
+    PyObject *oids, *dests, *executables, *sources = Py_None;
     int threads;
     long long max_size;
-    if (!PyArg_ParseTuple(args, "s#s#O!O!O!iL", &root, &root_len, &token, &token_len,
+    if (!PyArg_ParseTuple(args, "s#s#O!O!O!iL|O", &root, &root_len, &token, &token_len,
                           &PyList_Type, &oids, &PyList_Type, &dests, &PyList_Type, &executables,
-                          &threads, &max_size))
+                          &threads, &max_size, &sources))
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(oids);
-    if (PyList_GET_SIZE(dests) != count || PyList_GET_SIZE(executables) != count) {
-        PyErr_SetString(PyExc_ValueError, "oids, dests and executables must be equally long");
+    if (PyList_GET_SIZE(dests) != count || PyList_GET_SIZE(executables) != count ||
+        (sources != Py_None && (!PyList_Check(sources) || PyList_GET_SIZE(sources) != count))) {
+        PyErr_SetString(PyExc_ValueError,
+                        "oids, dests, executables (and sources) must be equally long");
         return NULL;
     }
     Placing batch = {.no_tmpfile = !unnamed_allowed, .root = root, .token = token,
@@ -807,6 +887,24 @@ static PyObject *place_files(PyObject *self, PyObject *args) {
             goto done;
         batch.items[i] = (Placement){.oid = text, .dest = PyBytes_AS_STRING(bytes),
                                      .executable = executable};
+        PyObject *source = sources == Py_None ? Py_None : PyList_GET_ITEM(sources, i);
+        if (source == Py_None)
+            continue;
+        PyObject *pack = NULL;
+        long long offset, len;
+        if (!PyArg_ParseTuple(source, "O&LL", PyUnicode_FSConverter, &pack, &offset, &len))
+            goto done;
+        failed = PyList_Append(encoded, pack);
+        Py_DECREF(pack);
+        if (failed)
+            goto done;
+        if (offset < 0 || len < 0 || len > max_size) {
+            PyErr_Format(PyExc_ValueError, "sources[%zd] is not a small object's range", i);
+            goto done;
+        }
+        batch.items[i].pack = PyBytes_AS_STRING(pack);
+        batch.items[i].offset = offset;
+        batch.items[i].len = len;
     }
     results = run_then_list(place_worker, &batch, threads, count, placed_result, batch.items, NULL);
 done:
@@ -915,6 +1013,53 @@ done:
     return results;
 }
 
+static PyObject *packed_result(void *items, Py_ssize_t i, void *paths) {
+    Item *item = (Item *)items + i;
+    switch (item->outcome) {
+    case DONE:
+        return Py_BuildValue("(sLL)", item->oid, item->offset, item->size);
+    case FAILED:
+        if (item->failed != NULL && item->failed[0] == '\0') /* writing the pack failed */
+            return Py_BuildValue("(OiO)", Py_None, item->err, Py_None);
+        return Py_BuildValue("(OiO)", Py_None, item->err, PyList_GET_ITEM((PyObject *)paths, i));
+    default:
+        return Py_BuildValue("(OOO)", Py_None, item->outcome == SKIPPED ? Py_False : Py_True,
+                             Py_None);
+    }
+}
+
+static PyObject *pack_files(PyObject *self, PyObject *args) {
+    (void)self;
+    int fd, threads;
+    long long start, max_size;
+    PyObject *paths, *expected;
+    if (!PyArg_ParseTuple(args, "iLO!OiL", &fd, &start, &PyList_Type, &paths, &expected,
+                          &threads, &max_size))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(paths);
+    if (expected != Py_None && (!PyList_Check(expected) || PyList_GET_SIZE(expected) != count)) {
+        PyErr_SetString(PyExc_ValueError, "expected must be None or a list as long as paths");
+        return NULL;
+    }
+    Batch batch = {.one = pack_one, .count = count, .max_size = max_size, .pack_fd = fd,
+                   .pack_end = start};
+    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
+    PyObject *encoded = PyList_New(0), *results = NULL;
+    if (batch.items == NULL || encoded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (prepare(&batch, paths, expected, encoded) != 0)
+        goto done;
+    results = run_then_list(worker, &batch, threads, count, packed_result, batch.items, paths);
+done:
+    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
+        free(batch.items[i].failed);
+    PyMem_Free(batch.items);
+    Py_XDECREF(encoded);
+    return results;
+}
+
 static PyObject *hash_bytes(PyObject *self, PyObject *arg) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0)
@@ -945,6 +1090,18 @@ static PyMethodDef methods[] = {
      "Whether the loops may write new files unnamed (O_TMPFILE) and link them into place\n"
      "(the default); False makes every write take the named temporary file and rename\n"
      "used where the filesystem has no O_TMPFILE."},
+    {"pack_files", pack_files, METH_VARARGS,
+     "pack_files(fd, start, paths, expected, threads, max_size) -> list, one per path\n\n"
+     "Append each file of paths (read whole, in `threads` threads without the GIL) to the\n"
+     "open file fd, from offset start on, in no particular order: the bytes of a file are\n"
+     "contiguous and named by their BLAKE3, or by expected[i] when expected is a list and\n"
+     "that is not None (trusted, not hashed). Each result is:\n"
+     "  (oid, offset, size)    written at offset;\n"
+     "  (None, errno, path)    reading path failed (items after it may be skipped);\n"
+     "  (None, errno, None)    writing fd failed;\n"
+     "  (None, True, None)     not handled here: not a regular file or bigger than\n"
+     "                         max_size bytes;\n"
+     "  (None, False, None)    skipped after another item failed."},
     {"store_files", store_files, METH_VARARGS,
      "store_files(root, token, paths, expected, threads, max_size, made) -> list, one per\n"
      "path\n\n"
@@ -977,9 +1134,10 @@ static PyMethodDef methods[] = {
      "  (None, errno, path)    failed on path; items after it may be skipped;\n"
      "  (None, None)           skipped after another item failed."},
     {"place_files", place_files, METH_VARARGS,
-     "place_files(root, token, oids, dests, executables, threads, max_size) -> list, one per\n"
-     "oid\n\n"
-     "Copy each object oids[i] of the object folder root to the path dests[i], in `threads`\n"
+     "place_files(root, token, oids, dests, executables, threads, max_size[, sources]) ->\n"
+     "list, one per oid\n\n"
+     "Copy each object oids[i] of the object folder root (or, where sources[i] is a tuple\n"
+     "(pack path, offset, size), those bytes of a pack) to the path dests[i], in `threads`\n"
      "threads without the GIL: the object is read whole and checked against its oid, written\n"
      "(mode 0777 if executables[i] else 0666, less the umask) to an unnamed file (O_TMPFILE)\n"
      "in dests[i]'s folder and linked at dests[i] (where dests[i] exists, linked at a\n"

@@ -1,6 +1,8 @@
-"""The object database: a folder mapping each oid to one read-only file.
+"""The object database: a folder mapping each oid to one read-only file, or to its bytes in
+a local pack (:mod:`cairn.objects.local_packs`: many small objects stored at once share one).
 
-Objects live at ``<root>/<oid[:2]>/<oid[2:]>``. Every write goes to a temporary name on the
+Loose objects live at ``<root>/<oid[:2]>/<oid[2:]>``; a loose copy is read before a packed
+one. Every write goes to a temporary name on the
 same filesystem (beside the object when its oid is known, under ``<root>/tmp/`` while it is
 still being hashed) and is renamed into place, so a reader never sees half an object; the C
 loop of :meth:`ObjectDB.store_files` writes an unnamed file (``O_TMPFILE``) and links it into
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import itertools
 import os
 import stat as stat_module
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -24,6 +28,7 @@ from cairn.errors import CorruptObject, ObjectMissing
 from cairn.objects.digest import all_hex, check_oid
 from cairn.objects.hashing import THREADED_FROM, Hasher, hash_bytes, hash_file
 from cairn.objects.linking import copy_and_hash, copy_file
+from cairn.objects.local_packs import INDEX_SUFFIX, PACK_SUFFIX, LocalPacks, Location, write_index
 
 try:  # the per-file loop of store_files in C (optional: see setup.py)
     import cairn.objects._faststore as _faststore
@@ -36,6 +41,7 @@ SYNC_EACH_UP_TO = 64
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 TMP_DIR = "tmp"
 READ_MANY_MAX = 64 << 20  # read_many reads objects up to this size in its C loop
+PACK_FROM = 128  # PackWriter is worth its pack from this many small files on
 
 
 class CacheListing(NamedTuple):
@@ -59,6 +65,7 @@ class ObjectDB:
         self._token = f"{os.getpid()}-{os.urandom(3).hex()}-"
         self._counter = itertools.count()
         self._unsynced: list[str] = []
+        self.packs = LocalPacks(self.root)
 
     def __repr__(self) -> str:
         return f"ObjectDB({str(self.root)!r})"
@@ -72,29 +79,55 @@ class ObjectDB:
 
     def has(self, oid: str) -> bool:
         """Whether object ``oid`` is present (its bytes are not checked)."""
-        return os.path.isfile(self.path_of(oid))
+        return os.path.isfile(self.path_of(oid)) or self.packs.get(oid) is not None
 
     def size(self, oid: str) -> int:
         """The size in bytes of object ``oid``; :class:`ObjectMissing` when absent."""
         try:
             return os.stat(self.path_of(oid)).st_size
         except FileNotFoundError:
-            raise self._missing(oid) from None
+            where = self.packs.get(oid)
+            if where is None:
+                raise self._missing(oid) from None
+            return where.size
+
+    def packed(self, oid: str) -> Location | None:
+        """Where object ``oid``'s bytes are in a pack, when it has no loose copy (else None)."""
+        where = self.packs.get(oid)
+        if where is None or os.path.isfile(self.path_of(oid)):
+            return None
+        return where
+
+    def file_of(self, oid: str) -> Path:
+        """A file holding object ``oid``: its loose copy, made from its pack (checked) when it
+        has none, for what needs a path (links, readers of a path)."""
+        final = self.path_of(oid)
+        where = None if final.is_file() else self.packs.get(oid)
+        if where is None:
+            return final  # (missing, when it is neither: the caller's open says so)
+        data = self.packs.read(where)
+        if hash_bytes(data) != oid:
+            raise self.corrupt(oid)
+        self.store_bytes(data, oid=oid)
+        return final
 
     def iter_oids(self) -> Iterator[str]:
         """Every oid present, in no particular order."""
         return iter(self.listing().oids)
 
     def listing(self) -> CacheListing:
-        """Every oid present (in no particular order) and the paths of temporary files, from
-        one ``listdir`` per folder."""
+        """Every oid present (in no particular order) and the paths of temporary files (and
+        of packs an interrupted write left without an index), from one ``listdir`` per
+        folder."""
         oids: list[str] = []
         spare = self.root / TMP_DIR
         temporaries = [f"{spare}/{name}" for name in self._listed(spare)]
+        temporaries += self.packs.orphans()
+        packed = self.packs.refresh()
         try:
             folders = os.listdir(self.root)
         except FileNotFoundError:
-            return CacheListing(oids, temporaries)
+            return CacheListing(list(packed), temporaries)
         for prefix in folders:
             if len(prefix) != 2 or not all_hex(prefix):
                 continue
@@ -105,7 +138,29 @@ class ObjectDB:
                 wanted = [name for name in wanted if all_hex(name)]
             oids += [prefix + name for name in wanted]
             temporaries += [f"{folder}/{name}" for name in names if name.endswith(".tmp")]
+        if packed:
+            loose = set(oids)
+            oids += [oid for oid in packed if oid not in loose]
         return CacheListing(oids, temporaries)
+
+    def present(self, oids: Iterable[str]) -> set[str]:
+        """Which of ``oids`` the cache holds: one ``stat`` each for a few, one listing per
+        two-hex-digit folder for many (20,000 stats cost more than 256 listings)."""
+        wanted = set(oids)
+        packed = self.packs.refresh()
+        found = {oid for oid in wanted if oid in packed}
+        rest = wanted - found
+        if len(rest) < 1024:
+            return found | {oid for oid in rest if os.path.isfile(self.path_of(oid))}
+        listed: dict[str, set[str]] = {}
+        for oid in rest:
+            names = listed.get(oid[:2])
+            if names is None:
+                names = set(self._listed(self.root / oid[:2]))
+                listed[oid[:2]] = names
+            if oid[2:] in names:
+                found.add(oid)
+        return found
 
     @staticmethod
     def _listed(folder: Path) -> list[str]:
@@ -196,8 +251,25 @@ class ObjectDB:
 
     def remove(self, oid: str) -> None:
         """Delete object ``oid`` (nothing happens when it is absent)."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path_of(oid))
+        self.remove_many([oid])
+
+    def remove_many(self, oids: Iterable[str]) -> None:
+        """Delete these objects: loose copies at once, packed ones by rewriting their packs
+        without them (which also drops the bytes of objects found corrupt in a pack)."""
+        gone = set(oids)
+        for oid in gone:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path_of(oid))
+        packed = self.packs.refresh()
+        if any(oid in packed for oid in gone) or self.packs.dropped():
+            self.packs.repack(gone, self._pack_name())
+
+    def pack_writer(self, *, durable: bool = True) -> PackWriter:
+        """A :class:`PackWriter` storing small files into one new pack of this cache."""
+        return PackWriter(self, durable=durable)
+
+    def _pack_name(self) -> str:
+        return f"{time.time_ns()}-{self._token}{next(self._counter)}"
 
     def sync(self) -> None:
         """Flush every object written with ``durable=False`` since the last call to the disk:
@@ -228,7 +300,13 @@ class ObjectDB:
         try:
             return open(self.path_of(oid), "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
-            raise self._missing(oid) from None
+            where = self.packs.get(oid)
+            if where is None:
+                raise self._missing(oid) from None
+            try:
+                return io.BytesIO(self.packs.read(where))
+            except FileNotFoundError:
+                raise self._missing(oid) from None
 
     def read_bytes(self, oid: str, verify: bool = True) -> bytes:
         """The whole object; with ``verify`` a :class:`CorruptObject` when it does not hash to
@@ -253,7 +331,7 @@ class ObjectDB:
             elif got is False:
                 raise self.corrupt(oid)
             elif got == errno.ENOENT:
-                raise self._missing(oid)
+                out.append(self.read_bytes(oid))  # packed (or missing: it raises)
             elif isinstance(got, int):
                 raise OSError(got, os.strerror(got), str(self.path_of(oid)))
             else:  # not a regular file, or too big for the C loop
@@ -265,14 +343,26 @@ class ObjectDB:
         try:
             got, _ = hash_file(self.path_of(oid))
         except FileNotFoundError:
-            raise self._missing(oid) from None
+            with self.open(oid) as handle:  # packed, or ObjectMissing
+                return hash_bytes(handle.read()) == oid
         return got == oid
 
     def corrupt(self, oid: str) -> CorruptObject:
-        """The error for a cache object whose bytes do not match its oid."""
+        """The error for a cache object whose bytes do not match its oid. A packed one is
+        dropped from the cache here (it counts as absent from now on: see
+        :mod:`cairn.objects.local_packs`), so that fetching or adding it again stores it."""
+        where = self.packed(oid)
+        if where is None:
+            return CorruptObject(
+                f"cache object {self.path_of(oid)} is corrupt: its bytes do not hash to {oid}; "
+                "delete it and fetch it again (cairn data fetch), or re-add the data"
+            )
+        self.packs.drop(oid)
+        end = where.offset + where.size
         return CorruptObject(
-            f"cache object {self.path_of(oid)} is corrupt: its bytes do not hash to {oid}; "
-            "delete it and fetch it again (cairn data fetch), or re-add the data"
+            f"cache object {oid} (bytes {where.offset}-{end} of {where.pack}) is corrupt: its "
+            "bytes do not hash to it. It was dropped from the cache: fetch it again (cairn data "
+            "fetch), or re-add the data"
         )
 
     # -- internals --------------------------------------------------------------------------
@@ -493,6 +583,119 @@ class ObjectDB:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+class PackWriter:
+    """Small files stored into one new pack of ``db`` (see :mod:`cairn.objects.local_packs`),
+    over as many :meth:`store_files` calls as wanted, then :meth:`close`, which writes the
+    pack's index: until then the pack is invisible to other processes (an interrupted
+    writer leaves a pack without an index, which gc deletes). Without ``durable`` the pack
+    and its index are flushed by ``db``'s next :meth:`ObjectDB.sync`."""
+
+    def __init__(self, db: ObjectDB, *, durable: bool = True) -> None:
+        self.db = db
+        self.durable = durable
+        self.name = db._pack_name()
+        self.path = f"{db.packs.folder}/{self.name}{PACK_SUFFIX}"
+        self.entries: dict[str, Location] = {}
+        self._fd: int | None = None
+        self._end = 0
+        self._packed = db.packs.refresh()  # (read once: a pack written meanwhile elsewhere
+        self._loose: dict[str, set[str]] = {}  # costs duplicate bytes, not a wrong answer)
+
+    def __enter__(self) -> PackWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def store_files(
+        self, paths: Sequence[str], oids: Sequence[str | None] | None = None, *, jobs: int = 1
+    ) -> list[tuple[str, bool]]:
+        """:meth:`ObjectDB.store_files` of ``paths``, the small regular files going into the
+        pack (objects present already are not added again); the results in order."""
+        if _faststore is None:
+            return self.db.store_files(paths, oids, durable=self.durable, jobs=jobs)
+        expected = [None] * len(paths) if oids is None else list(oids)
+        results: list[tuple[str, bool] | None] = [None] * len(paths)
+        todo = []
+        for index, oid in enumerate(expected):
+            if oid is not None:
+                check_oid(oid)
+                if self._present(oid):
+                    results[index] = (oid, False)
+                    continue
+            todo.append(index)
+        error: OSError | None = None
+        rest: list[int] = []
+        if todo:
+            done = _faststore.pack_files(
+                self._open(), self._end, [os.fspath(paths[i]) for i in todo],
+                [expected[i] for i in todo], jobs, THREADED_FROM - 1,
+            )  # fmt: skip
+            for index, (first, second, third) in zip(todo, done, strict=True):
+                if first is not None:
+                    self._end = max(self._end, second + third)
+                    results[index] = (first, self._keep(first, second, third))
+                elif not isinstance(second, bool):  # (None, errno, path or None: the pack)
+                    error = error or OSError(second, os.strerror(second), third or self.path)
+                elif second and error is None:  # not for the C loop: too big or not regular
+                    rest.append(index)
+        if rest:
+            stored = self.db.store_files(
+                [paths[i] for i in rest], [expected[i] for i in rest], durable=self.durable,
+                jobs=jobs,
+            )  # fmt: skip
+            for index, result in zip(rest, stored, strict=True):
+                results[index] = result
+        if error is not None:
+            raise error
+        return results  # type: ignore[return-value]  # (every slot is filled by now)
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self.db.packs.folder.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            self._fd = os.open(self.path, flags, READ_ONLY)
+        return self._fd
+
+    def _keep(self, oid: str, offset: int, size: int) -> bool:
+        """Index the bytes just packed unless the object is present already (their bytes
+        then stay in the pack unused until gc repacks it); whether it was new."""
+        if self._present(oid):
+            return False
+        where = Location(self.path, offset, size)
+        self.entries[oid] = where
+        self._packed[oid] = where  # (the cache's index: readable in this process at once)
+        return True
+
+    def _present(self, oid: str) -> bool:
+        """Whether the cache holds ``oid``: packed, or loose (one listing per prefix folder,
+        not one stat per object)."""
+        if oid in self._packed:
+            return True
+        names = self._loose.get(oid[:2])
+        if names is None:
+            names = self._loose[oid[:2]] = set(self.db._listed(self.db.root / oid[:2]))
+        return oid[2:] in names
+
+    def close(self) -> None:
+        """Write the pack's index (nothing, and no pack, when no new object went in)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            if self.entries and self.durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not self.entries:
+            os.unlink(self.path)
+            return
+        index = self.db.packs.folder / f"{self.name}{INDEX_SUFFIX}"
+        write_index(index, self.entries, durable=self.durable)
+        if not self.durable:
+            self.db._unsynced += [self.path, str(index)]
 
 
 def _in_threads(fn: Callable[[int], tuple[str, bool]], items: list[int], jobs: int) -> list:

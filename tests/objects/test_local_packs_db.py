@@ -1,0 +1,141 @@
+"""ObjectDB with local packs: PackWriter, reading packed objects, the index on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cairn.errors import CorruptObject, ObjectMissing
+from cairn.objects import db as db_module
+from cairn.objects.db import ObjectDB
+from cairn.objects.hashing import THREADED_FROM, hash_bytes
+from cairn.objects.local_packs import ENTRY, INDEX_SUFFIX, MAGIC, PACK_SUFFIX, index_bytes
+
+pytestmark = pytest.mark.skipif(db_module._faststore is None, reason="needs the C extension")
+
+
+def _files(folder: Path, contents: list[bytes]) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for i, data in enumerate(contents):
+        path = folder / f"f{i}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
+
+
+def test_a_pack_holds_new_objects_once_and_is_indexed_on_close(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    paths = _files(tmp_path / "src", [b"one", b"two", b"one", b""])
+    with cache.pack_writer() as writer:
+        results = writer.store_files(paths, jobs=2)
+        assert not list(cache.packs.folder.glob(f"*{INDEX_SUFFIX}"))  # not yet visible
+    assert [oid for oid, _ in results] == [hash_bytes(b) for b in (b"one", b"two", b"one", b"")]
+    assert sorted(written for _, written in results) == [False, True, True, True]
+    assert len(list(cache.packs.folder.glob(f"*{INDEX_SUFFIX}"))) == 1
+    other = ObjectDB(tmp_path / "cache")  # another process's view, from the files
+    for data in (b"one", b"two", b""):
+        assert other.read_bytes(hash_bytes(data)) == data and other.verify(hash_bytes(data))
+        assert other.size(hash_bytes(data)) == len(data)
+    assert sorted(other.listing().oids) == sorted({oid for oid, _ in results})
+
+
+def test_present_objects_are_not_packed_again_and_an_empty_pack_is_removed(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    oid = cache.add_bytes(b"loose already")
+    paths = _files(tmp_path / "src", [b"loose already"])
+    with cache.pack_writer() as writer:
+        assert writer.store_files(paths) == [(oid, False)]
+        assert writer.store_files(paths, [oid]) == [(oid, False)]  # known: not even read
+    assert list(cache.packs.folder.glob("*")) == []
+
+
+def test_big_files_go_loose_beside_the_pack(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    big = os.urandom(THREADED_FROM + 1)
+    paths = _files(tmp_path / "src", [b"small", big])
+    with cache.pack_writer() as writer:
+        (small_oid, _), (big_oid, _) = writer.store_files(paths)
+    assert cache.packed(small_oid) is not None and cache.packed(big_oid) is None
+    assert cache.path_of(big_oid).read_bytes() == big
+
+
+def test_a_missing_file_raises_after_the_others_are_packed(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    paths = _files(tmp_path / "src", [b"kept"])
+    with cache.pack_writer() as writer, pytest.raises(FileNotFoundError):
+        writer.store_files([*paths, str(tmp_path / "src" / "nope")], jobs=1)
+    assert cache.read_bytes(hash_bytes(b"kept")) == b"kept"
+
+
+def test_index_entries_past_the_end_of_their_pack_are_ignored(tmp_path):
+    """A power cut can leave an index whose pack's bytes never reached the disk."""
+    folder = tmp_path / "cache" / "packs"
+    folder.mkdir(parents=True)
+    (folder / f"torn{PACK_SUFFIX}").write_bytes(b"whole")
+    whole, torn = hash_bytes(b"whole"), hash_bytes(b"never written")
+    (folder / f"torn{INDEX_SUFFIX}").write_bytes(index_bytes([(whole, 0, 5), (torn, 5, 13)]))
+    cache = ObjectDB(tmp_path / "cache")
+    assert cache.has(whole) and not cache.has(torn)
+    with pytest.raises(ObjectMissing):
+        cache.read_bytes(torn)
+
+
+def test_a_damaged_index_is_ignored(tmp_path):
+    folder = tmp_path / "cache" / "packs"
+    folder.mkdir(parents=True)
+    (folder / f"bad{PACK_SUFFIX}").write_bytes(b"x" * 100)
+    (folder / f"bad{INDEX_SUFFIX}").write_bytes(MAGIC + b"\0" * (ENTRY.size - 1))
+    assert ObjectDB(tmp_path / "cache").listing().oids == []
+
+
+def test_a_pack_written_by_another_process_is_seen(tmp_path):
+    reader = ObjectDB(tmp_path / "cache")
+    assert not reader.has(hash_bytes(b"later"))  # (the index is read, and empty)
+    writer = ObjectDB(tmp_path / "cache")
+    with writer.pack_writer() as pack:
+        pack.store_files(_files(tmp_path / "src", [b"later"]))
+    assert reader.has(hash_bytes(b"later"))
+    assert reader.present([hash_bytes(b"later")]) == {hash_bytes(b"later")}
+
+
+def test_a_corrupt_packed_object_is_dropped_and_a_new_copy_wins(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    with cache.pack_writer() as writer:
+        [(oid, _)] = writer.store_files(_files(tmp_path / "src", [b"precious"]))
+    where = cache.packed(oid)
+    os.chmod(where.pack, 0o644)
+    with open(where.pack, "r+b") as handle:
+        handle.write(b"X")
+    with pytest.raises(CorruptObject, match=r"bytes 0-8 of .*\.pack\) is corrupt.*dropped"):
+        cache.read_many([oid])
+    assert not ObjectDB(tmp_path / "cache").has(oid)  # dropped, for every process
+    with cache.pack_writer() as writer:
+        assert writer.store_files(_files(tmp_path / "again", [b"precious"])) == [(oid, True)]
+    assert ObjectDB(tmp_path / "cache").read_bytes(oid) == b"precious"
+    cache.remove_many([])  # gc's repack: the bad bytes and the list of them go
+    assert not cache.packs.dropped() and cache.read_bytes(oid) == b"precious"
+    assert len(list(cache.packs.folder.glob(f"*{PACK_SUFFIX}"))) == 1
+
+
+def test_file_of_gives_a_loose_copy_of_a_packed_object(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    with cache.pack_writer() as writer:
+        [(oid, _)] = writer.store_files(_files(tmp_path / "src", [b"for a link"]))
+    assert not cache.path_of(oid).exists()
+    assert cache.file_of(oid).read_bytes() == b"for a link"
+    assert cache.packed(oid) is None  # the loose copy is read from now on
+
+
+def test_remove_many_rewrites_a_pack_without_the_removed_objects(tmp_path):
+    cache = ObjectDB(tmp_path / "cache")
+    with cache.pack_writer() as writer:
+        results = writer.store_files(_files(tmp_path / "src", [b"a", b"b", b"c"]))
+    a, b, c = (oid for oid, _ in results)
+    cache.remove_many([b])
+    fresh = ObjectDB(tmp_path / "cache")
+    assert fresh.read_bytes(a) == b"a" and fresh.read_bytes(c) == b"c" and not fresh.has(b)
+    cache.remove_many([a, c])
+    assert list(cache.packs.folder.glob("*")) == []
