@@ -456,6 +456,32 @@ static const char *oid_text(PyObject *oid) {
     return good ? text : NULL;
 }
 
+/* sources[i], when sources is a list: None (0: the loose object), or (pack path, offset,
+ * size) of a small object, whose path is kept alive in encoded (1); -1 with an exception. */
+static int pack_source(PyObject *sources, Py_ssize_t i, PyObject *encoded, long long max_size,
+                       const char **pack, long long *offset, long long *len) {
+    PyObject *source = sources == Py_None ? Py_None : PyList_GET_ITEM(sources, i);
+    if (source == Py_None)
+        return 0;
+    PyObject *path = NULL;
+    if (!PyTuple_Check(source) ||
+        !PyArg_ParseTuple(source, "O&LL", PyUnicode_FSConverter, &path, offset, len)) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "sources[%zd] must be None or (path, offset, size)", i);
+        return -1;
+    }
+    int failed = PyList_Append(encoded, path);
+    Py_DECREF(path);
+    if (failed)
+        return -1;
+    if (*offset < 0 || *len < 0 || *len > max_size) {
+        PyErr_Format(PyExc_ValueError, "sources[%zd] is not a small object's range", i);
+        return -1;
+    }
+    *pack = PyBytes_AS_STRING(path);
+    return 1;
+}
+
 /* [fn(items, i, extra) for i in range(count)], or NULL with an exception set. */
 static PyObject *list_of(Py_ssize_t count, PyObject *(*fn)(void *, Py_ssize_t, void *),
                          void *items, void *extra) {
@@ -887,24 +913,10 @@ static PyObject *place_files(PyObject *self, PyObject *args) {
             goto done;
         batch.items[i] = (Placement){.oid = text, .dest = PyBytes_AS_STRING(bytes),
                                      .executable = executable};
-        PyObject *source = sources == Py_None ? Py_None : PyList_GET_ITEM(sources, i);
-        if (source == Py_None)
-            continue;
-        PyObject *pack = NULL;
-        long long offset, len;
-        if (!PyArg_ParseTuple(source, "O&LL", PyUnicode_FSConverter, &pack, &offset, &len))
+        Placement *item = &batch.items[i];
+        if (pack_source(sources, i, encoded, max_size, &item->pack, &item->offset,
+                        &item->len) < 0)
             goto done;
-        failed = PyList_Append(encoded, pack);
-        Py_DECREF(pack);
-        if (failed)
-            goto done;
-        if (offset < 0 || len < 0 || len > max_size) {
-            PyErr_Format(PyExc_ValueError, "sources[%zd] is not a small object's range", i);
-            goto done;
-        }
-        batch.items[i].pack = PyBytes_AS_STRING(pack);
-        batch.items[i].offset = offset;
-        batch.items[i].len = len;
     }
     results = run_then_list(place_worker, &batch, threads, count, placed_result, batch.items, NULL);
 done:
@@ -919,6 +931,8 @@ done:
 
 typedef struct {
     const char *oid;
+    const char *pack; /* the pack holding the object (owned by Python), or NULL: loose */
+    long long offset;
     unsigned char *data; /* malloc'd; owned here until turned into bytes */
     long long len;
     int outcome, err;
@@ -949,7 +963,8 @@ static void *read_worker(void *arg) {
         snprintf(src, batch->root_len + OID_LEN + 8, "%s/%.2s/%s", batch->root, item->oid,
                  item->oid + 2);
         size_t cap = 0;
-        int loaded = read_file(src, batch->max_size, &item->data, &cap, &item->len);
+        int loaded = item->pack ? read_range(item->pack, item->offset, item->len, &item->data, &cap)
+                                : read_file(src, batch->max_size, &item->data, &cap, &item->len);
         if (loaded != 0) {
             item->outcome = loaded > 0 ? FALLBACK : FAILED;
             item->err = errno;
@@ -983,33 +998,41 @@ static PyObject *read_result(void *items, Py_ssize_t i, void *unused) {
 static PyObject *read_objects(PyObject *self, PyObject *args) {
     const char *root;
     Py_ssize_t root_len;
-    PyObject *oids;
+    PyObject *oids, *sources = Py_None;
     int threads;
     long long max_size;
-    if (!PyArg_ParseTuple(args, "s#O!iL", &root, &root_len, &PyList_Type, &oids, &threads,
-                          &max_size))
+    if (!PyArg_ParseTuple(args, "s#O!iL|O", &root, &root_len, &PyList_Type, &oids, &threads,
+                          &max_size, &sources))
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(oids);
+    if (sources != Py_None && (!PyList_Check(sources) || PyList_GET_SIZE(sources) != count)) {
+        PyErr_SetString(PyExc_ValueError, "sources must be None or a list as long as oids");
+        return NULL;
+    }
     Reads batch = {.root = root, .root_len = (size_t)root_len, .count = count,
                    .max_size = max_size};
     batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Reading));
-    PyObject *results = NULL;
-    if (batch.items == NULL) {
+    PyObject *encoded = PyList_New(0), *results = NULL;
+    if (batch.items == NULL || encoded == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        batch.items[i].oid = oid_text(PyList_GET_ITEM(oids, i));
-        if (batch.items[i].oid == NULL) {
+        Reading *item = &batch.items[i];
+        item->oid = oid_text(PyList_GET_ITEM(oids, i));
+        if (item->oid == NULL) {
             PyErr_Format(PyExc_ValueError, "oids[%zd] is not a 64-digit lowercase oid", i);
             goto done;
         }
+        if (pack_source(sources, i, encoded, max_size, &item->pack, &item->offset, &item->len) < 0)
+            goto done;
     }
     results = run_then_list(read_worker, &batch, threads, count, read_result, batch.items, NULL);
 done:
     for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
         free(batch.items[i].data);
     PyMem_Free(batch.items);
+    Py_XDECREF(encoded);
     return results;
 }
 
@@ -1153,8 +1176,9 @@ static PyMethodDef methods[] = {
      "                           max_size bytes;\n"
      "  (None, False, None)      skipped after another item failed."},
     {"read_objects", read_objects, METH_VARARGS,
-     "read_objects(root, oids, threads, max_size) -> list, one per oid\n\n"
-     "Read each object of the object folder root whole and check it against its oid, in\n"
+     "read_objects(root, oids, threads, max_size[, sources]) -> list, one per oid\n\n"
+     "Read each object of the object folder root (or, where sources[i] is a tuple (pack\n"
+     "path, offset, size), those bytes of a pack) whole and check it against its oid, in\n"
      "`threads` threads without the GIL. Each result is the object's bytes; False when they\n"
      "do not hash to its oid; an errno when it could not be read (ENOENT: it is missing);\n"
      "None when it is not a regular file or bigger than max_size bytes (left to Python)."},

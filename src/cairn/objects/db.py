@@ -323,18 +323,20 @@ class ObjectDB:
         would for the first object that is missing, corrupt or unreadable."""
         if _faststore is None:
             return [self.read_bytes(oid) for oid in oids]
-        done = _faststore.read_objects(self._root_text, list(oids), jobs, READ_MANY_MAX)
+        index = self.packs.refresh()
+        sources = [index.get(oid) for oid in oids]
+        done = _faststore.read_objects(
+            self._root_text, list(oids), jobs, READ_MANY_MAX, sources if any(sources) else None
+        )
         out = []
-        for oid, got in zip(oids, done, strict=True):
+        for oid, got, source in zip(oids, done, sources, strict=True):
             if isinstance(got, bytes):
                 out.append(got)
-            elif got is False:
+            elif got is False and source is None:
                 raise self.corrupt(oid)
-            elif got == errno.ENOENT:
-                out.append(self.read_bytes(oid))  # packed (or missing: it raises)
-            elif isinstance(got, int):
-                raise OSError(got, os.strerror(got), str(self.path_of(oid)))
-            else:  # not a regular file, or too big for the C loop
+            elif isinstance(got, int) and not isinstance(got, bool) and got != errno.ENOENT:
+                raise OSError(got, os.strerror(got), source.pack if source else self.path_of(oid))
+            else:  # packed (a loose copy is read first), missing, or too big for the C loop
                 out.append(self.read_bytes(oid))
         return out
 
