@@ -263,27 +263,23 @@ def report(
     name: str, last: int | None, window_id: int | None, target: str | None, as_json: bool
 ) -> None:
     """Write a self-contained HTML report of NAME (or print its numbers with --json)."""
-    from cairn.monitoring.report import build_report, render_html
+    from cairn.monitoring.report import get_report
 
     if last is not None and window_id is not None:
         raise click.UsageError("give --windows K or --window ID, not both")
     chosen = [window_id] if window_id is not None else last
-    found = build_report(name, store=get_client().store, windows=chosen)
+    found = get_report(name, store=get_client().store, windows=chosen)
     if as_json and target is None:
-        output.print_json(found)
+        output.print_json(found.to_dict())
         return
-    if as_json:
-        import json
-
-        text = json.dumps(found, indent=2, allow_nan=False, default=str)
-    else:
-        text = render_html(found)
+    text = found.to_json() if as_json else found.to_html()
     destination = target or "report.html"
     if destination == "-":
         click.echo(text)
         return
     Path(destination).write_text(text, encoding="utf-8")
-    output.say(f"Wrote the report of {name!r} ({len(found['windows'])} windows) to {destination}.")
+    windows = len(found.to_dict()["windows"])
+    output.say(f"Wrote the report of {name!r} ({windows} windows) to {destination}.")
 
 
 @monitor.command("alerts")

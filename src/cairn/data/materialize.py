@@ -112,11 +112,14 @@ class Materializer:
         if size is not None and size < THREADED_FROM and self._copies_first():
             return self._place_small(oid, os.fspath(dest), executable)
         dest = Path(dest)
-        src = self.cache.file_of(oid)  # (a packed object's loose copy made for a link)
+        src = self.cache.path_of(oid)
         try:
             sig = signature(os.stat(src))
         except FileNotFoundError:
-            raise self._missing(oid, dest) from None
+            try:  # packed: a loose copy is made (checked) for a link or a kernel copy
+                sig = signature(os.stat(self.cache.file_of(oid)))
+            except FileNotFoundError:
+                raise self._missing(oid, dest) from None
         trusted = self.verified.get(oid) == sig or self.newly_verified.get(oid) == sig
         tmp = dest.with_name(f".{dest.name}.{self._token}{next(self._counter)}.cairn-tmp")
         try:
@@ -186,11 +189,11 @@ class Materializer:
         """The C loop over ``batch``; None for the placements it left to :meth:`place`."""
         assert _faststore is not None
         token = f"{self._token}{next(self._counter)}-"
-        sources = [self.cache.packed(p.oid) for p in batch]
+        oids = [p.oid for p in batch]
         done = _faststore.place_files(
-            self._cache_root, token, [p.oid for p in batch], [p.dest for p in batch],
+            self._cache_root, token, oids, [p.dest for p in batch],
             [p.executable for p in batch], jobs, THREADED_FROM - 1,
-            sources if any(sources) else None,
+            self.cache.pack_sources(oids),
         )  # fmt: skip
         results: list[Placed | None] = []
         error: OSError | None = None

@@ -9,7 +9,6 @@ are found and adopted instead of being sent twice.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,7 +93,7 @@ def push_objects(
     if todo_files or todo_manifests:
         known = known_sizes or {}
         sizes = {
-            oid: known[oid] if oid in known else _size(cache, oid)
+            oid: known[oid] if oid in known else cache.size(oid)
             for oid in [*todo_files, *todo_manifests]
         }
         large = [oid for oid, size in sizes.items() if size >= PACK_OBJECT_MAX]
@@ -172,16 +171,3 @@ class _Pusher:
             self.result.pushed_bytes += stored.sent
         else:  # complete on the remote already: a killed push sent it
             self.result.present += count
-
-
-def _object_file(cache: ObjectDB, oid: str) -> str:
-    """The object's file as a string (the layout of :meth:`ObjectDB.path_of`, without the
-    pathlib cost that shows when 20,000 objects are pushed)."""
-    return f"{cache.root}/{oid[:2]}/{oid[2:]}"
-
-
-def _size(cache: ObjectDB, oid: str) -> int:
-    try:
-        return os.stat(_object_file(cache, oid)).st_size
-    except FileNotFoundError:
-        return cache.size(oid)  # raises ObjectMissing naming the object

@@ -207,13 +207,14 @@ class MonitorReport:
         """The report as one self-contained HTML page (plots inline, nothing loaded)."""
         return render_html(self._data)
 
+    def to_json(self) -> str:
+        """The numbers as indented JSON text."""
+        return json.dumps(self._data, indent=2, allow_nan=False, default=str)
+
     def save(self, path: str | Path) -> Path:
         """Write the HTML page (or, for a ``.json`` path, the numbers) to ``path``."""
         target = Path(path)
-        if target.suffix.lower() == ".json":
-            text = json.dumps(self._data, indent=2, allow_nan=False, default=str)
-        else:
-            text = self.to_html()
+        text = self.to_json() if target.suffix.lower() == ".json" else self.to_html()
         target.write_text(text, encoding="utf-8")
         return target
 

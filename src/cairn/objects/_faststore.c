@@ -524,28 +524,48 @@ static PyObject *stored_result(void *items, Py_ssize_t i, void *paths) {
     }
 }
 
-/* Check the arguments and fill batch->items; 0 or -1 with an exception set. */
-static int prepare(Batch *batch, PyObject *paths, PyObject *expected, PyObject *encoded) {
-    for (Py_ssize_t i = 0; i < batch->count; i++) {
+/* Fill batch->items from paths (a list of str) and expected (None, or a list of oid | None as
+ * long), run batch->one over them in `threads` threads without the GIL and free the items:
+ * [result(items, i, paths) for each i], or NULL with an exception set. */
+static PyObject *run_files(Batch *batch, PyObject *paths, PyObject *expected, int threads,
+                           PyObject *(*result)(void *, Py_ssize_t, void *)) {
+    Py_ssize_t count = PyList_GET_SIZE(paths);
+    if (expected != Py_None && (!PyList_Check(expected) || PyList_GET_SIZE(expected) != count)) {
+        PyErr_SetString(PyExc_ValueError, "expected must be None or a list as long as paths");
+        return NULL;
+    }
+    batch->count = count;
+    batch->items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
+    PyObject *encoded = PyList_New(0), *results = NULL;
+    if (batch->items == NULL || encoded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *bytes = NULL;
         if (!PyUnicode_FSConverter(PyList_GET_ITEM(paths, i), &bytes))
-            return -1;
+            goto done;
         int failed = PyList_Append(encoded, bytes);
         Py_DECREF(bytes); /* the list keeps it (and so its buffer) alive */
         if (failed)
-            return -1;
+            goto done;
         batch->items[i].src = PyBytes_AS_STRING(bytes);
         PyObject *oid = expected == Py_None ? Py_None : PyList_GET_ITEM(expected, i);
         if (oid == Py_None)
             continue;
-        const char *text = oid_text(oid);
-        if (text == NULL) {
+        batch->items[i].expected = oid_text(oid);
+        if (batch->items[i].expected == NULL) {
             PyErr_Format(PyExc_ValueError, "expected[%zd] is not a 64-digit lowercase oid", i);
-            return -1;
+            goto done;
         }
-        batch->items[i].expected = text;
     }
-    return 0;
+    results = run_then_list(worker, batch, threads, count, result, batch->items, paths);
+done:
+    for (Py_ssize_t i = 0; batch->items != NULL && i < count; i++)
+        free(batch->items[i].failed);
+    PyMem_Free(batch->items);
+    Py_XDECREF(encoded);
+    return results;
 }
 
 static PyObject *store_files(PyObject *self, PyObject *args) {
@@ -563,29 +583,10 @@ static PyObject *store_files(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "made must be a bytearray of 256 bytes");
         return NULL;
     }
-    Py_ssize_t count = PyList_GET_SIZE(paths);
-    if (expected != Py_None && (!PyList_Check(expected) || PyList_GET_SIZE(expected) != count)) {
-        PyErr_SetString(PyExc_ValueError, "expected must be None or a list as long as paths");
-        PyBuffer_Release(&made);
-        return NULL;
-    }
     Batch batch = {.one = store_one, .no_tmpfile = !unnamed_allowed, .root = root, .token = token,
                    .root_len = (size_t)root_len, .token_len = (size_t)token_len,
-                   .count = count, .max_size = max_size, .made = made.buf};
-    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
-    PyObject *encoded = PyList_New(0), *results = NULL;
-    if (batch.items == NULL || encoded == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (prepare(&batch, paths, expected, encoded) != 0)
-        goto done;
-    results = run_then_list(worker, &batch, threads, count, stored_result, batch.items, paths);
-done:
-    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
-        free(batch.items[i].failed);
-    PyMem_Free(batch.items);
-    Py_XDECREF(encoded);
+                   .max_size = max_size, .made = made.buf};
+    PyObject *results = run_files(&batch, paths, expected, threads, stored_result);
     PyBuffer_Release(&made);
     return results;
 }
@@ -1059,28 +1060,8 @@ static PyObject *pack_files(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "iLO!OiL", &fd, &start, &PyList_Type, &paths, &expected,
                           &threads, &max_size))
         return NULL;
-    Py_ssize_t count = PyList_GET_SIZE(paths);
-    if (expected != Py_None && (!PyList_Check(expected) || PyList_GET_SIZE(expected) != count)) {
-        PyErr_SetString(PyExc_ValueError, "expected must be None or a list as long as paths");
-        return NULL;
-    }
-    Batch batch = {.one = pack_one, .count = count, .max_size = max_size, .pack_fd = fd,
-                   .pack_end = start};
-    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
-    PyObject *encoded = PyList_New(0), *results = NULL;
-    if (batch.items == NULL || encoded == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (prepare(&batch, paths, expected, encoded) != 0)
-        goto done;
-    results = run_then_list(worker, &batch, threads, count, packed_result, batch.items, paths);
-done:
-    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
-        free(batch.items[i].failed);
-    PyMem_Free(batch.items);
-    Py_XDECREF(encoded);
-    return results;
+    Batch batch = {.one = pack_one, .max_size = max_size, .pack_fd = fd, .pack_end = start};
+    return run_files(&batch, paths, expected, threads, packed_result);
 }
 
 static PyObject *hash_bytes(PyObject *self, PyObject *arg) {

@@ -98,6 +98,14 @@ class ObjectDB:
             return None
         return where
 
+    def pack_sources(self, oids: Sequence[str]) -> list[Location | None] | None:
+        """For the C loops: where each of ``oids`` is packed (None: read it loose), or None
+        when none is. One look at the index, no ``stat`` per object: a packed object with a
+        loose copy too is read from its pack, checked all the same."""
+        index = self.packs.refresh()
+        sources = [index.get(oid) for oid in oids] if index else []
+        return sources if any(sources) else None
+
     def file_of(self, oid: str) -> Path:
         """A file holding object ``oid``: its loose copy, made from its pack (checked) when it
         has none, for what needs a path (links, readers of a path)."""
@@ -153,14 +161,15 @@ class ObjectDB:
         if len(rest) < 1024:
             return found | {oid for oid in rest if os.path.isfile(self.path_of(oid))}
         listed: dict[str, set[str]] = {}
-        for oid in rest:
-            names = listed.get(oid[:2])
-            if names is None:
-                names = set(self._listed(self.root / oid[:2]))
-                listed[oid[:2]] = names
-            if oid[2:] in names:
-                found.add(oid)
-        return found
+        return found | {oid for oid in rest if self._listed_loose(listed, oid)}
+
+    def _listed_loose(self, listed: dict[str, set[str]], oid: str) -> bool:
+        """Whether ``oid`` is present loose, by the listing of its prefix folder (read once
+        into ``listed``, prefix -> names)."""
+        names = listed.get(oid[:2])
+        if names is None:
+            names = listed[oid[:2]] = set(self._listed(self.root / oid[:2]))
+        return oid[2:] in names
 
     @staticmethod
     def _listed(folder: Path) -> list[str]:
@@ -323,13 +332,10 @@ class ObjectDB:
         would for the first object that is missing, corrupt or unreadable."""
         if _faststore is None:
             return [self.read_bytes(oid) for oid in oids]
-        index = self.packs.refresh()
-        sources = [index.get(oid) for oid in oids]
-        done = _faststore.read_objects(
-            self._root_text, list(oids), jobs, READ_MANY_MAX, sources if any(sources) else None
-        )
+        sources = self.pack_sources(oids)
+        done = _faststore.read_objects(self._root_text, list(oids), jobs, READ_MANY_MAX, sources)
         out = []
-        for oid, got, source in zip(oids, done, sources, strict=True):
+        for oid, got, source in zip(oids, done, sources or [None] * len(oids), strict=True):
             if isinstance(got, bytes):
                 out.append(got)
             elif got is False and source is None:
@@ -674,12 +680,7 @@ class PackWriter:
     def _present(self, oid: str) -> bool:
         """Whether the cache holds ``oid``: packed, or loose (one listing per prefix folder,
         not one stat per object)."""
-        if oid in self._packed:
-            return True
-        names = self._loose.get(oid[:2])
-        if names is None:
-            names = self._loose[oid[:2]] = set(self.db._listed(self.db.root / oid[:2]))
-        return oid[2:] in names
+        return oid in self._packed or self.db._listed_loose(self._loose, oid)
 
     def close(self) -> None:
         """Write the pack's index (nothing, and no pack, when no new object went in)."""

@@ -96,12 +96,8 @@ class LocalPacks:
             return 0
 
     def _load(self) -> dict[str, Location]:
-        try:
-            names = os.listdir(self.folder)
-        except FileNotFoundError:
-            return {}
         found: dict[str, Location] = {}
-        for name in sorted(names):
+        for name in sorted(_listed(self.folder)):
             if not name.endswith(INDEX_SUFFIX):
                 continue
             pack = f"{self.folder}/{name[: -len(INDEX_SUFFIX)]}{PACK_SUFFIX}"
@@ -145,16 +141,9 @@ class LocalPacks:
             raise FileNotFoundError(f"{location.pack} ends before the object's bytes")
         return data
 
-    def add(self, entries: dict[str, Location]) -> None:
-        """Note objects packed by this process."""
-        self.index().update(entries)
-
     def orphans(self) -> list[str]:
         """The packs without an index (interrupted writes) and temporary index files."""
-        try:
-            names = set(os.listdir(self.folder))
-        except FileNotFoundError:
-            return []
+        names = set(_listed(self.folder))
         return [
             f"{self.folder}/{name}"
             for name in sorted(names)
@@ -188,12 +177,16 @@ class LocalPacks:
             _unlink_quietly(str(self.folder / DROPPED))
 
     def _write_live(self, live: list[tuple[str, Location]], name: str) -> None:
+        """Copy ``live`` (all of one pack) into the new pack ``name``, indexed and on disk."""
         pack = f"{self.folder}/{name}{PACK_SUFFIX}"
         entries: dict[str, Location] = {}
-        with open(pack, "xb") as out:
+        with open(live[0][1].pack, "rb") as old, open(pack, "xb") as out:
             for oid, where in sorted(live, key=lambda item: item[1].offset):
+                data = os.pread(old.fileno(), where.size, where.offset)
+                if len(data) != where.size:
+                    raise OSError(f"{where.pack} ends before the bytes of {oid}")
                 entries[oid] = Location(pack, out.tell(), where.size)
-                out.write(self.read(where))
+                out.write(data)
             out.flush()
             os.fsync(out.fileno())
         write_index(self.folder / f"{name}{INDEX_SUFFIX}", entries, durable=True)
