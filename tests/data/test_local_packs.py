@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from data_helpers import age, commit_all, data_cli, make_folder, tree
+from data_helpers import age, commit_all, data_cli, flip_byte, make_folder, tree
 
 from cairn.data.add import add
 from cairn.data.checkout import checkout
 from cairn.data.gc import collect
 from cairn.data.pointer import read
+from cairn.data.remote_index import RemoteIndex
+from cairn.data.remote_layout import RemoteStorage, pack_path
 from cairn.data.remotes import add_remote
 from cairn.data.status import status
 from cairn.data.sync import pull, push
@@ -79,9 +81,40 @@ def test_push_and_pull_of_packed_data(repo, ws, packed, tmp_path):
     shutil.rmtree(repo / "data")
     ws.close()
     fresh = Workspace.find(repo)
-    pull(fresh)
+    fetched, _ = pull(fresh)
+    assert fetched.fetched == FILES + 1
     assert tree(repo / "data") == packed
+    # the fetched small files went into one local pack, not a file each
+    assert len(_packs(fresh)) == 1
+    assert _loose_small(fresh) == [fresh.cache.path_of(read(repo / "data.cairn").oid)]
+    assert status(fresh).clean
     fresh.close()
+
+
+def test_a_corrupt_remote_object_fetched_into_a_pack_is_named_and_left_out(
+    repo, ws, packed, tmp_path
+):
+    add_remote(ws.root, "origin", str(tmp_path / "remote"), default=True)
+    push(ws)
+    manifest = _manifest(ws, repo)
+    victim = manifest.by_path()["b/f007.bin"].oid
+    index = RemoteIndex(RemoteStorage.open("origin", str(tmp_path / "remote"), repo)).load()
+    where = index.locations[victim]
+    flip_byte(tmp_path / "remote" / pack_path(where.pack), where.offset + 2)
+    shutil.rmtree(ws.cache.root)
+    shutil.rmtree(repo / "data")
+    ws.close()
+    result = data_cli("pull")
+    assert result.exit_code == 1
+    assert victim in result.stderr and pack_path(where.pack) in result.stderr
+    assert "corrupt" in result.stderr
+    assert not (repo / "data").exists()  # nothing checked out
+    again = Workspace.find(repo)
+    assert not again.cache.has(victim)
+    others = [oid for oid in manifest.oids_ if oid != victim]
+    assert again.cache.present(others) == set(others)
+    assert all(again.cache.verify(oid) for oid in others)
+    again.close()
 
 
 def test_gc_repacks_without_what_nothing_uses(repo, ws, packed):

@@ -190,6 +190,64 @@ def test_a_push_killed_with_sigkill_resumes_and_sends_only_the_rest(cairn_projec
     assert tree(clone / "data") == tree(root / "data")
 
 
+SLOW_PULL = """
+import time
+from cairn.data import fetch
+from cairn.data.remote_layout import RemoteStorage
+
+fetch.CHECKPOINT_SECONDS = 0        # index the local pack after every ranged read
+real = RemoteStorage.read_range
+def slow(self, *args):
+    time.sleep(0.05)
+    return real(self, *args)
+RemoteStorage.read_range = slow
+from cairn.cli import main
+main(["data", "pull", "-j", "1", "-q"])
+"""
+
+
+def test_a_pull_killed_with_sigkill_resumes_and_fetches_only_the_rest(cairn_project, monkeypatch):
+    from cairn.data import packs
+
+    root = cairn_project / "repo"
+    (root / "data" / "small").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    git("init", "-q", "-b", "main", cwd=root)
+    for i in range(200):
+        (root / "data" / "small" / f"{i:03d}.txt").write_bytes(os.urandom(1000))
+    ok("data", "add", "data/small")
+    ok("data", "remote", "add", "origin", "../remote", "--default")
+    monkeypatch.setattr(packs, "PACK_TARGET", 8 << 10)  # many remote packs: many reads
+    ok("data", "push")
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)
+    clone = clone_of(root)
+    local_packs = clone / ".cairn" / "cache" / "packs"
+    child = subprocess.Popen([sys.executable, "-c", SLOW_PULL], cwd=clone)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if local_packs.exists() and list(local_packs.glob("*.idx")):
+                break
+            assert child.poll() is None, "the pull ended before it could be killed"
+            time.sleep(0.01)
+        time.sleep(0.1)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert not (clone / "data" / "small").exists(), "the pull finished before the kill"
+
+    result = json.loads(ok("data", "fetch", "--json"))
+    assert result["already_present"] > 1  # the manifest and the files indexed before the kill
+    assert result["fetched"] + result["already_present"] == 200 + 1
+    assert result["fetched"] > 0
+    ok("data", "checkout")
+    assert tree(clone / "data") == tree(root / "data")
+    cache = ObjectDB(clone / ".cairn" / "cache")
+    assert all(cache.verify(oid) for oid in cache.listing().oids)
+
+
 # -- a remote that refuses writes ---------------------------------------------------------------------
 
 

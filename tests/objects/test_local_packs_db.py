@@ -139,3 +139,53 @@ def test_remove_many_rewrites_a_pack_without_the_removed_objects(tmp_path):
     assert fresh.read_bytes(a) == b"a" and fresh.read_bytes(c) == b"c" and not fresh.has(b)
     cache.remove_many([a, c])
     assert list(cache.packs.folder.glob("*")) == []
+
+
+@pytest.mark.parametrize("loop", ["c", "python"])
+def test_blobs_are_checked_and_packed_neighbours_in_one_write(tmp_path, monkeypatch, loop):
+    if loop == "python":
+        monkeypatch.setattr(db_module, "_faststore", None)
+    cache = ObjectDB(tmp_path / "cache")
+    loose = cache.add_bytes(b"loose already")
+    parts = [b"first", b"second", b"loose already", b"bad", b"", b"after a gap"]
+    data = b"".join(parts[:5]) + b"gap" + parts[5]
+    entries, at = [], 0
+    for part in parts:
+        at += 3 if part == b"after a gap" else 0
+        entries.append((hash_bytes(b"bad!" if part == b"bad" else part), at, len(part)))
+        at += len(part)
+    writes = []
+    real = os.pwrite
+    monkeypatch.setattr(os, "pwrite", lambda *a: writes.append(a[1].tobytes()) or real(*a))
+    with cache.pack_writer(durable=False) as writer:
+        results = writer.store_blobs(data, entries, jobs=2)
+        assert writer.store_blobs(data, entries[:1]) == [False]  # packed already
+    assert results == [True, True, False, hash_bytes(b"bad"), True, True]
+    assert writes == [b"firstsecond", b"after a gap"]  # (the bad bytes never written)
+    fresh = ObjectDB(tmp_path / "cache")
+    for part in (b"first", b"second", b"", b"after a gap"):
+        assert fresh.packed(hash_bytes(part)) is not None
+        assert fresh.read_bytes(hash_bytes(part)) == part
+    assert fresh.packed(loose) is None and not fresh.has(hash_bytes(b"bad!"))
+
+
+def test_blobs_stored_from_many_threads_land_once_each(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = ObjectDB(tmp_path / "cache")
+    parts = [os.urandom(100 + i) for i in range(400)]
+    data = b"".join(parts)
+    entries, at = [], 0
+    for part in parts:
+        entries.append((hash_bytes(part), at, len(part)))
+        at += len(part)
+    batches = [entries[i : i + 40] for i in range(0, 400, 40)] * 2  # every object twice
+    with cache.pack_writer(durable=False) as writer, ThreadPoolExecutor(4) as pool:
+        outcomes = [
+            r for rs in pool.map(lambda b: writer.store_blobs(data, b), batches) for r in rs
+        ]
+    assert outcomes.count(True) == 400 and outcomes.count(False) == 400
+    fresh = ObjectDB(tmp_path / "cache")
+    [pack] = fresh.packs.folder.glob(f"*{PACK_SUFFIX}")
+    assert pack.stat().st_size == len(data)
+    assert fresh.read_many([oid for oid, _, _ in entries]) == parts

@@ -4,16 +4,20 @@ Packed objects are read with ranged requests, neighbours merged into one read, s
 20,000 small files costs a handful of requests. Every object's bytes are hashed before the
 object enters the cache: a corrupted or truncated remote object is reported with its remote
 path and never stored. Objects are written without a per-file fsync (``durable=False``) and
-flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``); the objects
-of a ranged read are checked and stored by :meth:`ObjectDB.store_blobs` (a C loop). Each stored
-big object's signature is returned, so the state index can remember it as checked and checkout
-need not hash it again (small ones are checked whenever they are copied out).
+flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``). The objects
+of ranged reads are checked in a C loop. From ``PACK_FROM`` of them on, they go into one new
+local pack (:class:`~cairn.objects.db.PackWriter`, neighbours in one write), whose index is
+written every ``CHECKPOINT_SECONDS`` so that an interrupted fetch keeps what it stored; fewer
+go each into its own file (:meth:`ObjectDB.store_blobs`). Each stored big object's signature
+is returned, so the state index can remember it as checked and checkout need not hash it
+again (small ones are checked whenever they are copied out).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +29,15 @@ from cairn.data.remote_layout import loose_path, pack_path
 from cairn.data.state import Signature, signature
 from cairn.data.transfer import run_tasks
 from cairn.errors import CorruptObject, ObjectMissing
-from cairn.objects.db import ObjectDB
+from cairn.objects.db import PACK_FROM, ObjectDB, PackWriter
 from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher
 from cairn.objects.linking import copy_and_hash
 
 # C threads storing the objects of one ranged read (the reads themselves run in parallel too).
 STORE_THREADS = 2
+# A fetch into a local pack writes its index at least this often (seconds), so an interrupted
+# fetch keeps what it stored and the next one resumes from there.
+CHECKPOINT_SECONDS = 1.0
 
 
 @dataclass
@@ -120,14 +127,23 @@ def _run(
     advance: Advance,
     result: FetchResult,
 ) -> None:
+    packed = sum(len(entries) for entries in by_pack.values())
+    writer = cache.pack_writer(durable=False) if packed >= PACK_FROM else None
+
     def tasks() -> Iterator[Callable[[], _Batch]]:
         for oid in loose:
             yield lambda oid=oid: _fetch_loose(cache, index, oid)  # type: ignore[misc]
         for pack, entries in by_pack.items():
             for read in plan_reads(entries):
-                yield lambda pack=pack, read=read: _fetch_range(cache, index, pack, read)  # type: ignore[misc]
+                yield lambda pack=pack, read=read: _fetch_range(cache, index, pack, read, writer)  # type: ignore[misc]
+
+    checkpointed = time.monotonic()
 
     def record(batch: _Batch) -> None:
+        nonlocal checkpointed
+        if writer is not None and time.monotonic() - checkpointed >= CHECKPOINT_SECONDS:
+            writer.checkpoint()
+            checkpointed = time.monotonic()
         for oid, size, sig in batch.stored:
             result.fetched += 1
             result.fetched_bytes += size
@@ -144,7 +160,11 @@ def _run(
             keep_going=lambda exc: isinstance(exc, CorruptObject | ObjectMissing),
         )
     finally:
-        cache.sync()
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            cache.sync()
 
 
 def _fetch_loose(cache: ObjectDB, index: RemoteIndex, oid: str) -> _Batch:
@@ -172,19 +192,24 @@ def _fetch_loose(cache: ObjectDB, index: RemoteIndex, oid: str) -> _Batch:
     return _Batch([(oid, size, signature(os.stat(cache.path_of(oid))))])
 
 
-def _fetch_range(cache: ObjectDB, index: RemoteIndex, pack: str, read: ReadRange) -> _Batch:
+def _fetch_range(
+    cache: ObjectDB, index: RemoteIndex, pack: str, read: ReadRange, writer: PackWriter | None
+) -> _Batch:
     storage = index.storage
     rel = pack_path(pack)
     data = storage.read_range(rel, read.start, read.end)
     batch = _Batch()
     spans = read.spans(len(data))
-    outcomes = cache.store_blobs(data, spans, durable=False, jobs=STORE_THREADS)
+    if writer is not None:
+        outcomes = writer.store_blobs(data, spans, jobs=STORE_THREADS)
+    else:
+        outcomes = cache.store_blobs(data, spans, durable=False, jobs=STORE_THREADS)
     for entry, (_, _, got_bytes), outcome in zip(read.members, spans, outcomes, strict=True):
         if isinstance(outcome, str):
             where = f"{storage.uri(rel)} (bytes {entry.offset}-{entry.end})"
             why = f"{got_bytes} of {entry.length} bytes read, hashing to {outcome}"
             batch.corrupt.append(_corrupt(entry.oid, where, why))
-        elif entry.length < THREADED_FROM:  # checked again whenever it is copied out
+        elif entry.length < THREADED_FROM or writer is not None:  # checked when copied out
             batch.stored.append((entry.oid, entry.length, None))
         else:
             sig = signature(os.stat(cache.path_of(entry.oid)))

@@ -345,14 +345,19 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
     install(batch, item, index, *buffer, (size_t)len, final, folder_len, tmp);
 }
 
+/* Whether a blob item's bytes hash to its expected oid (item->oid: what they hash to). */
+static int blob_matches(Item *item) {
+    uint8_t digest[B3_OUT_LEN];
+    b3_hash(item->bytes, item->len, digest);
+    hex_of(digest, item->oid);
+    return memcmp(item->oid, item->expected, OID_LEN) == 0;
+}
+
 /* store_blobs' item: bytes already in memory, checked against the oid they should have. */
 static void store_blob(Batch *batch, Item *item, Py_ssize_t index, unsigned char **buffer,
                        size_t *cap, char *final, char *tmp) {
     (void)buffer, (void)cap;
-    uint8_t digest[B3_OUT_LEN];
-    b3_hash(item->bytes, item->len, digest);
-    hex_of(digest, item->oid);
-    if (memcmp(item->oid, item->expected, OID_LEN) != 0) {
+    if (!blob_matches(item)) {
         item->outcome = MISMATCH;
         return;
     }
@@ -364,6 +369,13 @@ static void store_blob(Batch *batch, Item *item, Py_ssize_t index, unsigned char
         return;
     }
     install(batch, item, index, item->bytes, item->len, final, folder_len, tmp);
+}
+
+/* check_blobs' item: only the check. */
+static void check_blob(Batch *batch, Item *item, Py_ssize_t index, unsigned char **buffer,
+                       size_t *cap, char *final, char *tmp) {
+    (void)batch, (void)index, (void)buffer, (void)cap, (void)final, (void)tmp;
+    item->outcome = blob_matches(item) ? DONE : MISMATCH;
 }
 
 /* pack_files' item: the file read whole, hashed (unless its oid is known) and written at
@@ -604,54 +616,89 @@ static PyObject *blob_result(void *items, Py_ssize_t i, void *unused) {
     return Py_BuildValue("(OO)", Py_None, Py_None); /* skipped after a failure */
 }
 
-static PyObject *store_blobs(PyObject *self, PyObject *args) {
-    const char *root, *token;
-    Py_ssize_t root_len, token_len;
-    Py_buffer data, made;
-    PyObject *oids, *offsets, *lengths;
-    int threads;
-    if (!PyArg_ParseTuple(args, "s#s#y*O!O!O!iw*", &root, &root_len, &token, &token_len, &data,
-                          &PyList_Type, &oids, &PyList_Type, &offsets, &PyList_Type, &lengths,
-                          &threads, &made))
-        return NULL;
+/* Fill batch->items with the ranges of data (oids, offsets and lengths: lists as long), run
+ * batch->one over them in `threads` threads without the GIL and free the items:
+ * [result(items, i, NULL) for each i], or NULL with an exception set. */
+static PyObject *run_blobs(Batch *batch, Py_buffer *data, PyObject *oids, PyObject *offsets,
+                           PyObject *lengths, int threads,
+                           PyObject *(*result)(void *, Py_ssize_t, void *)) {
     Py_ssize_t count = PyList_GET_SIZE(oids);
     PyObject *results = NULL;
-    Batch batch = {.one = store_blob, .no_tmpfile = !unnamed_allowed, .root = root, .token = token,
-                   .root_len = (size_t)root_len, .token_len = (size_t)token_len,
-                   .count = count, .made = made.buf};
-    batch.items = NULL;
-    if (made.len != 256 || PyList_GET_SIZE(offsets) != count || PyList_GET_SIZE(lengths) != count) {
-        PyErr_SetString(PyExc_ValueError, "oids, offsets and lengths must be equally long and "
-                                          "made a bytearray of 256 bytes");
-        goto done;
+    batch->count = count;
+    batch->items = NULL;
+    if (PyList_GET_SIZE(offsets) != count || PyList_GET_SIZE(lengths) != count) {
+        PyErr_SetString(PyExc_ValueError, "oids, offsets and lengths must be equally long");
+        return NULL;
     }
-    batch.items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
-    if (batch.items == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    batch->items = PyMem_Calloc(count ? (size_t)count : 1, sizeof(Item));
+    if (batch->items == NULL)
+        return PyErr_NoMemory();
     for (Py_ssize_t i = 0; i < count; i++) {
         const char *text = oid_text(PyList_GET_ITEM(oids, i));
         long long offset = PyLong_AsLongLong(PyList_GET_ITEM(offsets, i));
         long long length = PyLong_AsLongLong(PyList_GET_ITEM(lengths, i));
         if (PyErr_Occurred())
             goto done;
-        if (text == NULL || offset < 0 || length < 0 || offset + length > (long long)data.len) {
+        if (text == NULL || offset < 0 || length < 0 || offset + length > (long long)data->len) {
             PyErr_Format(PyExc_ValueError, "item %zd: a 64-digit lowercase oid and a range inside "
                                            "data are needed", i);
             goto done;
         }
-        batch.items[i].expected = text;
-        batch.items[i].bytes = (const unsigned char *)data.buf + offset;
-        batch.items[i].len = (size_t)length;
+        batch->items[i].expected = text;
+        batch->items[i].bytes = (const unsigned char *)data->buf + offset;
+        batch->items[i].len = (size_t)length;
     }
-    results = run_then_list(worker, &batch, threads, count, blob_result, batch.items, NULL);
+    results = run_then_list(worker, batch, threads, count, result, batch->items, NULL);
 done:
-    for (Py_ssize_t i = 0; batch.items != NULL && i < count; i++)
-        free(batch.items[i].failed);
-    PyMem_Free(batch.items);
+    for (Py_ssize_t i = 0; i < count; i++)
+        free(batch->items[i].failed);
+    PyMem_Free(batch->items);
+    return results;
+}
+
+static PyObject *store_blobs(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *root, *token;
+    Py_ssize_t root_len, token_len;
+    Py_buffer data, made;
+    PyObject *oids, *offsets, *lengths, *results = NULL;
+    int threads;
+    if (!PyArg_ParseTuple(args, "s#s#y*O!O!O!iw*", &root, &root_len, &token, &token_len, &data,
+                          &PyList_Type, &oids, &PyList_Type, &offsets, &PyList_Type, &lengths,
+                          &threads, &made))
+        return NULL;
+    if (made.len != 256)
+        PyErr_SetString(PyExc_ValueError, "made must be a bytearray of 256 bytes");
+    else {
+        Batch batch = {.one = store_blob, .no_tmpfile = !unnamed_allowed, .root = root,
+                       .token = token, .root_len = (size_t)root_len,
+                       .token_len = (size_t)token_len, .made = made.buf};
+        results = run_blobs(&batch, &data, oids, offsets, lengths, threads, blob_result);
+    }
     PyBuffer_Release(&data);
     PyBuffer_Release(&made);
+    return results;
+}
+
+static PyObject *checked_result(void *items, Py_ssize_t i, void *unused) {
+    (void)unused;
+    Item *item = (Item *)items + i;
+    if (item->outcome == MISMATCH)
+        return PyUnicode_FromStringAndSize(item->oid, OID_LEN);
+    Py_RETURN_NONE;
+}
+
+static PyObject *check_blobs(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    PyObject *oids, *offsets, *lengths;
+    int threads;
+    if (!PyArg_ParseTuple(args, "y*O!O!O!i", &data, &PyList_Type, &oids, &PyList_Type, &offsets,
+                          &PyList_Type, &lengths, &threads))
+        return NULL;
+    Batch batch = {.one = check_blob};
+    PyObject *results = run_blobs(&batch, &data, oids, offsets, lengths, threads, checked_result);
+    PyBuffer_Release(&data);
     return results;
 }
 
@@ -1137,6 +1184,10 @@ static PyMethodDef methods[] = {
      "  (None, got)            the bytes hash to got instead: nothing stored;\n"
      "  (None, errno, path)    failed on path; items after it may be skipped;\n"
      "  (None, None)           skipped after another item failed."},
+    {"check_blobs", check_blobs, METH_VARARGS,
+     "check_blobs(data, oids, offsets, lengths, threads) -> list, one per oid\n\n"
+     "Hash data[offsets[i]:offsets[i] + lengths[i]] in `threads` threads without the GIL:\n"
+     "None where the bytes hash to oids[i], else the oid they hash to."},
     {"place_files", place_files, METH_VARARGS,
      "place_files(root, token, oids, dests, executables, threads, max_size[, sources]) ->\n"
      "list, one per oid\n\n"

@@ -19,6 +19,7 @@ import io
 import itertools
 import os
 import stat as stat_module
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -610,6 +611,8 @@ class PackWriter:
         self._end = 0
         self._packed = db.packs.refresh()  # (read once: a pack written meanwhile elsewhere
         self._loose: dict[str, set[str]] = {}  # costs duplicate bytes, not a wrong answer)
+        self._lock = threading.Lock()  # (store_blobs may run in several threads at once)
+        self._claimed: set[str] = set()  # objects store_blobs is writing
 
     def __enter__(self) -> PackWriter:
         return self
@@ -660,6 +663,34 @@ class PackWriter:
             raise error
         return results  # type: ignore[return-value]  # (every slot is filled by now)
 
+    def store_blobs(
+        self, data: bytes | memoryview, entries: Sequence[tuple[str, int, int]], *, jobs: int = 1
+    ) -> list[bool | str]:
+        """:meth:`ObjectDB.store_blobs` into the pack: each ``(oid, offset, length)`` range of
+        ``data`` whose bytes hash to ``oid`` is appended, neighbours in one write, unless the
+        cache holds it; per entry, whether it was written, or the oid its bytes hash to
+        instead (nothing stored). Several threads may call it at once."""
+        for oid, _, _ in entries:
+            check_oid(oid)
+        checked = _check_blobs(data, entries, jobs)
+        results: list[bool | str] = [False if got is None else got for got in checked]
+        with self._lock:
+            new = [i for i, got in enumerate(checked) if got is None
+                   and entries[i][0] not in self._claimed and not self._present(entries[i][0])]  # fmt: skip
+            self._claimed.update(entries[i][0] for i in new)
+            fd, at = self._open(), self._end
+            self._end += sum(entries[i][2] for i in new)
+        placed = []
+        for run in _contiguous([entries[i] for i in new]):
+            start, end = run[0][1], run[-1][1] + run[-1][2]
+            _pwrite_all(fd, memoryview(data)[start:end], at)
+            placed += [(oid, at + offset - start, size) for oid, offset, size in run]
+            at += end - start
+        with self._lock:
+            for (oid, offset, size), i in zip(placed, new, strict=True):
+                results[i] = self._keep(oid, offset, size)
+        return results
+
     def _open(self) -> int:
         if self._fd is None:
             self.db.packs.folder.mkdir(parents=True, exist_ok=True)
@@ -682,6 +713,16 @@ class PackWriter:
         not one stat per object)."""
         return oid in self._packed or self.db._listed_loose(self._loose, oid)
 
+    def checkpoint(self) -> None:
+        """Write the index of the objects packed so far, so that they stay stored should the
+        writer be interrupted (flushed to disk first when the writer is durable)."""
+        with self._lock:
+            if self._fd is None or not self.entries:
+                return
+            if self.durable:
+                os.fsync(self._fd)
+            write_index(self._index_path, self.entries, durable=self.durable)
+
     def close(self) -> None:
         """Write the pack's index (nothing, and no pack, when no new object went in)."""
         if self._fd is None:
@@ -695,10 +736,46 @@ class PackWriter:
         if not self.entries:
             os.unlink(self.path)
             return
-        index = self.db.packs.folder / f"{self.name}{INDEX_SUFFIX}"
-        write_index(index, self.entries, durable=self.durable)
+        write_index(self._index_path, self.entries, durable=self.durable)
         if not self.durable:
-            self.db._unsynced += [self.path, str(index)]
+            self.db._unsynced += [self.path, str(self._index_path)]
+
+    @property
+    def _index_path(self) -> Path:
+        return self.db.packs.folder / f"{self.name}{INDEX_SUFFIX}"
+
+
+def _check_blobs(
+    data: bytes | memoryview, entries: Sequence[tuple[str, int, int]], jobs: int
+) -> list[str | None]:
+    """Per ``(oid, offset, length)`` range of ``data``: None when its bytes hash to ``oid``,
+    else the oid they hash to."""
+    if _faststore is not None:
+        return _faststore.check_blobs(data, [oid for oid, _, _ in entries],
+                                      [start for _, start, _ in entries],
+                                      [size for _, _, size in entries], jobs)  # fmt: skip
+    hashes = [hash_bytes(data[start : start + size]) for _, start, size in entries]
+    return [None if got == oid else got for (oid, _, _), got in zip(entries, hashes, strict=True)]
+
+
+def _contiguous(entries: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, int]]]:
+    """``(oid, offset, length)`` entries in runs, each starting where the one before ended."""
+    run: list[tuple[str, int, int]] = []
+    for entry in entries:
+        if run and run[-1][1] + run[-1][2] != entry[1]:
+            yield run
+            run = []
+        run.append(entry)
+    if run:
+        yield run
+
+
+def _pwrite_all(fd: int, data: memoryview, at: int) -> None:
+    while data:
+        wrote = os.pwrite(fd, data, at)
+        if wrote == 0:
+            raise OSError(errno.EIO, "the pack took no bytes")
+        data, at = data[wrote:], at + wrote
 
 
 def _in_threads(fn: Callable[[int], tuple[str, bool]], items: list[int], jobs: int) -> list:
