@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from data_helpers import age, commit_all, data_cli, git, make_folder, tree
 from cairn.data.add import add
 from cairn.data.checkout import checkout
 from cairn.data.gc import collect
-from cairn.data.pointer import parse, read
+from cairn.data.pointer import parse, read, write
 from cairn.errors import InvalidState
 from cairn.objects import hash_bytes
 
@@ -105,3 +106,31 @@ def test_a_forced_gc_forgets_the_match_of_a_missing_manifest(repo, ws, two_versi
     ws.cache.remove(read(repo / "data.cairn").oid)
     collect(ws, force=True)
     assert ws.state.folder_match("data") is None and ws.state.tree("data") is None
+
+
+def test_gc_reads_a_folder_from_its_state_tree_or_its_manifest_alike(repo, ws, two_versions):
+    from cairn.data.status import status
+    from cairn.data.workspace import Workspace
+
+    pointer = read(repo / "data.cairn")
+    age(repo / "data")
+    assert status(ws).clean  # (a settled listing: status keeps the folder's tree)
+    assert ws.state.tree("data").oid == pointer.oid
+    with_tree = collect(ws, dry_run=True)
+    ws.state.forget_folders()  # no tree: the manifest is read
+    assert ws.state.tree("data") is None
+    fresh = Workspace.find(repo)
+    assert collect(fresh, dry_run=True).removed == with_tree.removed
+    fresh.close()
+    # a tree of another manifest of the folder is not used for this one
+    (repo / "data" / "a" / "f002.bin").write_bytes(b"changed after the pointer")
+    age(repo / "data")
+    add(ws, ["data"])
+    newest = read(repo / "data.cairn")
+    write(repo / "data.cairn", pointer)  # the pointer back at v2
+    assert ws.state.tree("data").oid == newest.oid != pointer.oid
+    report = collect(ws)
+    assert newest.oid in report.removed and hash_bytes(b"changed after the pointer") in report.removed
+    shutil.rmtree(repo / "data")
+    checkout(ws)  # everything v2 needs was kept
+    assert tree(repo / "data") == {**two_versions, "a/f000.bin": b"v2 only"}

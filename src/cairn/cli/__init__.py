@@ -13,9 +13,15 @@ Only the commands in :data:`STARTS_A_PROJECT` may create the default store in a 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
+import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
@@ -235,6 +241,28 @@ def cli(ctx: click.Context, tracking_uri: str | None, debug: bool) -> None:
         ctx.with_resource(existing_project_only())
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The ``cairn`` console script."""
-    cli.main(args=argv, prog_name="cairn")
+# Objects allocated between two collections of the youngest generation (Python's default is
+# 700): a command that lasts a tenth of a second spent ~5 ms of it collecting while it imported.
+GC_THRESHOLD = 50_000
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The ``cairn`` console script: run the command, then exit with its status.
+
+    The exit skips the interpreter's teardown (freeing every module and object, ~15 ms after
+    a 0.1 s ``cairn data status``): exit handlers run and the output is flushed first, and
+    while another thread still runs, the normal exit (which waits for it) is taken instead.
+    """
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    try:
+        cli.main(args=argv, prog_name="cairn")
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if threading.active_count() > 1 or not isinstance(code, int | None):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # (a closed pipe, a closed stream)
+            stream.flush()
+    os._exit(code or 0)

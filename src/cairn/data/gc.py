@@ -66,10 +66,9 @@ def collect(
     report = GcReport(dry_run=dry_run)
     cache = workspace.cache
     listed = cache.listing()
-    for oid in listed.oids:
-        if oid in used:
-            report.kept += 1
-            continue
+    unused = [oid for oid in listed.oids if oid not in used]
+    report.kept = len(listed.oids) - len(unused)
+    for oid in unused:
         try:
             size = cache.size(oid)
         except ObjectMissing:  # removed meanwhile
