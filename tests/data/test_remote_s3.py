@@ -19,6 +19,8 @@ from cairn.data.remote_layout import RemoteStorage
 
 pytestmark = pytest.mark.s3
 
+FILES = 150  # small files enough for a pull to fetch them into a local pack (PACK_FROM)
+
 
 @pytest.fixture
 def s3_env(s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -42,7 +44,7 @@ def s3_repo(cairn_project: Path, s3_env: Any, monkeypatch: pytest.MonkeyPatch) -
     (root / "data" / "files").mkdir(parents=True)
     monkeypatch.chdir(root)
     git("init", "-q", "-b", "main", cwd=root)
-    for i in range(80):
+    for i in range(FILES):
         (root / "data" / "files" / f"{i}.txt").write_bytes(os.urandom(100 + i))
     (root / "data" / "big.bin").write_bytes(os.urandom((1 << 20) + 17))
     ok("data", "add", "data/files", "data/big.bin")
@@ -54,16 +56,18 @@ def s3_repo(cairn_project: Path, s3_env: Any, monkeypatch: pytest.MonkeyPatch) -
 
 def test_push_and_pull_through_s3(s3_repo):
     pushed = json.loads(ok("data", "push", "--json"))
-    assert pushed["pushed"] == 80 + 1 + 1
-    assert pushed["packs"] == 2  # the 80 files, then the manifest: not 81 requests
+    assert pushed["pushed"] == FILES + 1 + 1
+    assert pushed["packs"] == 2  # the files, then the manifest: not FILES + 1 requests
     storage = RemoteStorage.open("s3", json.loads(ok("data", "remote", "list", "--json"))[0]["url"],
                                  s3_repo)  # fmt: skip
-    assert len(RemoteIndex(storage).load()) == 82
+    assert len(RemoteIndex(storage).load()) == FILES + 2
     again = json.loads(ok("data", "push", "--json"))
     assert again["pushed"] == 0 and again["pushed_bytes"] == 0
     clone = clone_of(s3_repo)
     ok("data", "pull")
     assert tree(clone / "data") == tree(s3_repo / "data")
+    packs = clone / ".cairn" / "cache" / "packs"
+    assert len(list(packs.glob("*.pack"))) == 1  # the small files fetched into one local pack
 
 
 def test_an_empty_push_and_status_cost_one_request(s3_repo):
@@ -147,5 +151,5 @@ def test_a_read_only_bucket_refuses_the_push_and_a_fixed_one_takes_it(
     assert _local_state(s3_repo) == before
     enforce(10**9)  # the bucket's owner allows writes again
     result = json.loads(ok("data", "push", "--json"))
-    assert result["pushed"] == 82
+    assert result["pushed"] == FILES + 2
     assert json.loads(ok("data", "status", "--remote", "--json"))["remote"]["in_sync"]
