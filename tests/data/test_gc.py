@@ -13,7 +13,7 @@ from data_helpers import age, commit_all, data_cli, git, make_folder, tree
 from cairn.data.add import add
 from cairn.data.checkout import checkout
 from cairn.data.gc import collect
-from cairn.data.pointer import parse, read, write
+from cairn.data.pointer import parse, read
 from cairn.errors import InvalidState
 from cairn.objects import hash_bytes
 
@@ -108,29 +108,27 @@ def test_a_forced_gc_forgets_the_match_of_a_missing_manifest(repo, ws, two_versi
     assert ws.state.folder_match("data") is None and ws.state.tree("data") is None
 
 
-def test_gc_reads_a_folder_from_its_state_tree_or_its_manifest_alike(repo, ws, two_versions):
-    from cairn.data.status import status
+def test_gc_reads_a_folder_from_the_state_index_or_its_manifest_alike(repo, ws, two_versions):
     from cairn.data.workspace import Workspace
+    from cairn.objects.manifest import Manifest
 
     pointer = read(repo / "data.cairn")
-    age(repo / "data")
-    assert status(ws).clean  # (a settled listing: status keeps the folder's tree)
-    assert ws.state.tree("data").oid == pointer.oid
-    with_tree = collect(ws, dry_run=True)
-    ws.state.forget_folders()  # no tree: the manifest is read
-    assert ws.state.tree("data") is None
+    listed = Manifest.from_bytes(ws.cache.read_bytes(pointer.oid)).oids()
+    assert ws.state.manifest_oids(pointer.oid) == listed  # recorded by add
+    recorded = collect(ws, dry_run=True)
+    [old_manifest] = [oid for oid in recorded.removed if ws.state.manifest_oids(oid)]  # v1's
+    db = ws.state._connect()
+    db.execute("DELETE FROM manifests")
     fresh = Workspace.find(repo)
-    assert collect(fresh, dry_run=True).removed == with_tree.removed
+    assert collect(fresh, dry_run=True).removed == recorded.removed  # decoded instead,
+    assert fresh.state.manifest_oids(pointer.oid) == listed  # and recorded again
     fresh.close()
-    # a tree of another manifest of the folder is not used for this one
-    (repo / "data" / "a" / "f002.bin").write_bytes(b"changed after the pointer")
-    age(repo / "data")
-    add(ws, ["data"])
-    newest = read(repo / "data.cairn")
-    write(repo / "data.cairn", pointer)  # the pointer back at v2
-    assert ws.state.tree("data").oid == newest.oid != pointer.oid
-    report = collect(ws)
-    assert newest.oid in report.removed and hash_bytes(b"changed after the pointer") in report.removed
+    db.execute("UPDATE manifests SET oids = x'0102' WHERE oid = ?", (pointer.oid,))
+    assert ws.state.manifest_oids(pointer.oid) is None  # a damaged row is not trusted
+    assert collect(ws, dry_run=True).removed == recorded.removed
+    ws.state.record_manifest_oids(old_manifest, ["ab" * 32])
+    collect(ws)
+    assert ws.state.manifest_oids(old_manifest) is None  # gone with its manifest
     shutil.rmtree(repo / "data")
     checkout(ws)  # everything v2 needs was kept
     assert tree(repo / "data") == {**two_versions, "a/f000.bin": b"v2 only"}

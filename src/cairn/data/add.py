@@ -266,6 +266,7 @@ def _store_folder(
     manifest = _manifest_of(scan, oids, previous)
     manifest_oid = cache.add_bytes(manifest.to_bytes())
     workspace.state.mark_verified(verified)
+    workspace.state.record_manifest_oids(manifest_oid, manifest.oids_)
     hashed = [rel for (rel, oid) in work if oid is None]
     if work:
         # The recorded listing is still right for every file not in ``work``.

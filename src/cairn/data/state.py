@@ -15,6 +15,9 @@ A SQLite file, ``.cairn/state.db``, with these tables:
              changed file of 20,000 costs no manifest read and no listing rewrite.
 ``verified`` oid -> inode, mtime_ns, size of the cache object when its bytes were last
              checked (or written by cairn), so materialising it again needs no rehash.
+``manifests`` folder manifest oid -> the oids it lists (32 bytes each), written by whoever
+             built or decoded it: ``gc`` reads this instead of decoding 20,000 rows of JSON.
+             A manifest never changes, so neither does its row; it goes with the manifest.
 ``folders``  tracked folder -> the fingerprint of its listing (every path with inode, mtime,
              size and mode) when it last matched the manifest ``oid`` with every object in
              the cache. An unchanged fingerprint lets ``status`` skip the per-file work; ``gc``
@@ -46,7 +49,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
-from cairn.data.tree import Tree
+from cairn.data.tree import OID_BYTES, Tree
 
 STATE_NAME = "state.db"
 RACY_NS = 50_000_000  # 50 ms
@@ -71,6 +74,9 @@ CREATE TABLE IF NOT EXISTS trees (
 CREATE TABLE IF NOT EXISTS verified (
     oid TEXT PRIMARY KEY, inode INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS manifests (
+    oid TEXT PRIMARY KEY, oids BLOB NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -302,7 +308,24 @@ class StateIndex:
             return
         with self._transaction() as db:
             db.executemany("DELETE FROM verified WHERE oid = ?", ((o,) for o in oids))
+            db.executemany("DELETE FROM manifests WHERE oid = ?", ((o,) for o in oids))
             _forget_rows(db, "trees", "folder", keep)
+
+    # -- folder manifests --------------------------------------------------------------------
+
+    def manifest_oids(self, oid: str) -> set[str] | None:
+        """The oids folder manifest ``oid`` lists, when recorded."""
+        row = self._connect().execute("SELECT oids FROM manifests WHERE oid = ?", (oid,)).fetchone()
+        if row is None or len(row[0]) % OID_BYTES:
+            return None  # (a damaged row is ignored, not trusted)
+        text = row[0].hex()
+        return {text[start : start + 64] for start in range(0, len(text), 64)}
+
+    def record_manifest_oids(self, oid: str, oids: Iterable[str]) -> None:
+        """Remember the oids folder manifest ``oid`` lists."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO manifests (oid, oids) VALUES (?, ?)",
+                       (oid, bytes.fromhex("".join(oids))))  # fmt: skip
 
 
 def _forget_rows(db: sqlite3.Connection, table: str, key: str, keep: Collection[str]) -> None:

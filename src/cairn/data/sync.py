@@ -217,7 +217,7 @@ def fetch_pointers(
     entries: list[str] = []
     for shown, pointer in pointers:
         if pointer.is_dir and ws.cache.has(pointer.oid):
-            entries.extend(sorted(ws.manifest(pointer.oid, shown).oids()))
+            entries.extend(sorted(ws.manifest_oids(pointer.oid, shown)))
     if entries:
         result.absorb(fetch_objects(ws.cache, index, entries, jobs=jobs, reporter=reporter,
                                     label="fetch files"))  # fmt: skip

@@ -255,32 +255,22 @@ class Workspace:
             if missing is not None and not self.cache.has(pointer.oid):
                 missing.append((pointer_file, pointer.oid))
                 continue
-            listed = self._tree_oids(pointer_file, pointer)
-            if listed is None:
-                listed = self.manifest_oids(pointer.oid, self.display(pointer_file))
-            used |= listed
+            used |= self.manifest_oids(pointer.oid, self.display(pointer_file))
         return used
 
-    def _tree_oids(self, pointer_file: Path, pointer: Pointer) -> set[str] | None:
-        """The oids of the folder manifest a pointer names, from the state index's tree of
-        its folder when that tree is of this manifest (by the index's invariant, the folder's
-        files were then exactly the manifest's): no manifest to read and decode."""
-        try:
-            tree = self.state.tree(self.rel(self.data_path(pointer_file, pointer)))
-        except InvalidPath:
-            return None
-        if tree is None or tree.oid != pointer.oid:
-            return None
-        text = tree.oids.hex()
-        return {text[start : start + 64] for start in range(0, len(text), 64)}
-
     def manifest_oids(self, oid: str, source: str = "") -> set[str]:
-        """The oids the folder manifest ``oid`` lists (read without the path checks of
-        :meth:`manifest` when it was not read whole before)."""
+        """The oids the folder manifest ``oid`` lists: as the state index recorded them, else
+        read (without the path checks of :meth:`manifest` when it was not read whole before)
+        and recorded there."""
         if oid in self._manifests or not self.cache.has(oid):
             return self.manifest(oid, source).oids()  # (absent: an error saying what to do)
+        recorded = self.state.manifest_oids(oid)
+        if recorded is not None:
+            return recorded
         data = self.cache.read_bytes(oid, verify=True)
-        return Manifest.oids_in(data, f"folder manifest {self.cache.path_of(oid)}")
+        oids = Manifest.oids_in(data, f"folder manifest {self.cache.path_of(oid)}")
+        self.state.record_manifest_oids(oid, oids)
+        return oids
 
     # -- locking, settings, threads ------------------------------------------------------------
 

@@ -132,7 +132,7 @@ class ObjectDB:
         spare = self.root / TMP_DIR
         temporaries = [f"{spare}/{name}" for name in self._listed(spare)]
         temporaries += self.packs.orphans()
-        packed = self.packs.refresh()
+        packed = self.packs.oids()
         try:
             folders = os.listdir(self.root)
         except FileNotFoundError:
@@ -270,8 +270,7 @@ class ObjectDB:
         for oid in gone:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path_of(oid))
-        packed = self.packs.refresh()
-        if any(oid in packed for oid in gone) or self.packs.dropped():
+        if self.packs.dropped() or (gone and not gone.isdisjoint(self.packs.refresh())):
             self.packs.repack(gone, self._pack_name())
 
     def pack_writer(self, *, durable: bool = True) -> PackWriter:

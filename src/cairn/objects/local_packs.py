@@ -21,15 +21,16 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 PACKS_DIR = "packs"
 DROPPED = "dropped"
 MAGIC = b"CAIRNPK1"
 ENTRY = struct.Struct("<32sQQ")
 PACK_SUFFIX, INDEX_SUFFIX = ".pack", ".idx"
+Where = TypeVar("Where", bound=tuple)  # what an index parser gives per oid (pack first)
 
 
 class Location(NamedTuple):
@@ -49,12 +50,23 @@ def index_bytes(entries: Iterable[tuple[str, int, int]]) -> bytes:
 def parse_index(data: bytes, pack: str, pack_size: int) -> dict[str, Location]:
     """The entries of an index whose bytes lie inside the pack's ``pack_size`` bytes; none
     for an index that is not one."""
-    body = memoryview(data)[len(MAGIC) :]
-    if not data.startswith(MAGIC) or len(body) % ENTRY.size:
-        return {}
     new = tuple.__new__  # (a third faster than calling Location, for 20,000 entries)
     return {raw.hex(): new(Location, (pack, offset, size))
-            for raw, offset, size in ENTRY.iter_unpack(body) if offset + size <= pack_size}  # fmt: skip
+            for raw, offset, size in _entries(data) if offset + size <= pack_size}  # fmt: skip
+
+
+def parse_oids(data: bytes, pack: str, pack_size: int) -> dict[str, tuple[str]]:
+    """:func:`parse_index` without offsets and sizes (oid -> ``(pack,)``), three times
+    faster."""
+    where = (pack,)
+    return {raw.hex(): where for raw, offset, size in _entries(data) if offset + size <= pack_size}
+
+
+def _entries(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+    body = memoryview(data)[len(MAGIC) :]
+    if not data.startswith(MAGIC) or len(body) % ENTRY.size:
+        return iter(())
+    return ENTRY.iter_unpack(body)
 
 
 class LocalPacks:
@@ -95,8 +107,16 @@ class LocalPacks:
         except FileNotFoundError:
             return 0
 
-    def _load(self) -> dict[str, Location]:
-        found: dict[str, Location] = {}
+    def oids(self) -> list[str]:
+        """Every packed object present, read from the indexes now (not kept: for a caller
+        that lists the cache once, where building every location would cost three times as
+        much)."""
+        return list(self._load(parse_oids))
+
+    def _load(
+        self, parse: Callable[[bytes, str, int], dict[str, Where]] = parse_index
+    ) -> dict[str, Where]:
+        found: dict[str, Where] = {}
         for name in sorted(_listed(self.folder)):
             if not name.endswith(INDEX_SUFFIX):
                 continue
@@ -107,10 +127,10 @@ class LocalPacks:
                     data = handle.read()
             except FileNotFoundError:  # removed by a repack meanwhile
                 continue
-            found.update(parse_index(data, pack, pack_size))
+            found.update(parse(data, pack, pack_size))
         for oid, pack_name in self.dropped():
             where = found.get(oid)
-            if where is not None and os.path.basename(where.pack) == pack_name:
+            if where is not None and os.path.basename(where[0]) == pack_name:
                 del found[oid]
         return found
 
