@@ -189,3 +189,30 @@ def test_blobs_stored_from_many_threads_land_once_each(tmp_path):
     [pack] = fresh.packs.folder.glob(f"*{PACK_SUFFIX}")
     assert pack.stat().st_size == len(data)
     assert fresh.read_many([oid for oid, _, _ in entries]) == parts
+
+
+def test_a_failed_pack_write_keeps_what_was_written_and_lets_the_rest_be_retried(
+    tmp_path, monkeypatch
+):
+    import errno
+
+    cache = ObjectDB(tmp_path / "cache")
+    data = b"one" + b"gap" + b"two"
+    entries = [(hash_bytes(b"one"), 0, 3), (hash_bytes(b"two"), 6, 3)]
+    real, calls = os.pwrite, []
+
+    def full_disk(fd, chunk, at):
+        calls.append(at)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, chunk, at)
+
+    with cache.pack_writer(durable=False) as writer:
+        monkeypatch.setattr(os, "pwrite", full_disk)
+        with pytest.raises(OSError, match="No space"):
+            writer.store_blobs(data, entries)
+        monkeypatch.setattr(os, "pwrite", real)
+        assert writer.store_blobs(data, entries) == [False, True]  # the second, again
+    fresh = ObjectDB(tmp_path / "cache")
+    assert fresh.read_bytes(hash_bytes(b"one")) == b"one"
+    assert fresh.read_bytes(hash_bytes(b"two")) == b"two"

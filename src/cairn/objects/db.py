@@ -680,14 +680,17 @@ class PackWriter:
             fd, at = self._open(), self._end
             self._end += sum(entries[i][2] for i in new)
         placed = []
-        for run in _contiguous([entries[i] for i in new]):
-            start, end = run[0][1], run[-1][1] + run[-1][2]
-            _pwrite_all(fd, memoryview(data)[start:end], at)
-            placed += [(oid, at + offset - start, size) for oid, offset, size in run]
-            at += end - start
-        with self._lock:
-            for (oid, offset, size), i in zip(placed, new, strict=True):
-                results[i] = self._keep(oid, offset, size)
+        try:
+            for run in _contiguous([entries[i] for i in new]):
+                start, end = run[0][1], run[-1][1] + run[-1][2]
+                _pwrite_all(fd, memoryview(data)[start:end], at)
+                placed += [(oid, at + offset - start, size) for oid, offset, size in run]
+                at += end - start
+        finally:
+            with self._lock:
+                for (oid, offset, size), i in zip(placed, new, strict=False):
+                    results[i] = self._keep(oid, offset, size)
+                self._claimed.difference_update(entries[i][0] for i in new[len(placed) :])
         return results
 
     def _open(self) -> int:
