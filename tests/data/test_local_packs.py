@@ -22,9 +22,9 @@ from cairn.data.remotes import add_remote
 from cairn.data.status import status
 from cairn.data.sync import pull, push
 from cairn.data.workspace import Workspace
-from cairn.objects.db import PACK_FROM
 from cairn.objects.local_packs import INDEX_SUFFIX, PACK_SUFFIX
 from cairn.objects.manifest import Manifest
+from cairn.objects.pack_writer import PACK_FROM
 
 FILES = PACK_FROM + 22  # enough small files for add to pack them
 

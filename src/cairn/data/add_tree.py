@@ -20,8 +20,8 @@ from cairn.data.progress import Reporter
 from cairn.data.state import signature
 from cairn.data.status_tree import differing
 from cairn.data.tree import OID_BYTES, Row, Tree, diff, spliced
-from cairn.objects.db import PACK_FROM
 from cairn.objects.hashing import THREADED_FROM
+from cairn.objects.pack_writer import PACK_FROM
 
 if TYPE_CHECKING:
     from collections.abc import Callable

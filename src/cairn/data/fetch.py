@@ -6,7 +6,7 @@ object enters the cache: a corrupted or truncated remote object is reported with
 path and never stored. Objects are written without a per-file fsync (``durable=False``) and
 flushed to disk together at the end (:meth:`ObjectDB.sync`, with ``[data] fsync``). The objects
 of ranged reads are checked in a C loop. From ``PACK_FROM`` of them on, they go into one new
-local pack (:class:`~cairn.objects.db.PackWriter`, neighbours in one write), whose index is
+local pack (:class:`~cairn.objects.pack_writer.PackWriter`, neighbours in one write), whose index is
 written every ``CHECKPOINT_SECONDS`` so that an interrupted fetch keeps what it stored; fewer
 go each into its own file (:meth:`ObjectDB.store_blobs`). Each stored big object's signature
 is returned, so the state index can remember it as checked and checkout need not hash it
@@ -29,9 +29,10 @@ from cairn.data.remote_layout import loose_path, pack_path
 from cairn.data.state import Signature, signature
 from cairn.data.transfer import run_tasks
 from cairn.errors import CorruptObject, ObjectMissing
-from cairn.objects.db import PACK_FROM, ObjectDB, PackWriter
+from cairn.objects.db import ObjectDB
 from cairn.objects.hashing import BLOCK, THREADED_FROM, Hasher
 from cairn.objects.linking import copy_and_hash
+from cairn.objects.pack_writer import PACK_FROM, PackWriter
 
 # C threads storing the objects of one ranged read (the reads themselves run in parallel too).
 STORE_THREADS = 2

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from cairn.errors import CorruptObject
-from cairn.objects.digest import is_oid
+from cairn.objects.digest import is_oid, split_oids
 from cairn.objects.hashing import hash_bytes
 
 FORMAT = "cairn-pack-index"
@@ -100,7 +100,7 @@ def parse_columns(hexed: object, columns: list[object], source: str) -> list[str
             and (not values or min(values) >= 0)
         ):
             raise CorruptObject(f"{source} has a column that is not {count} whole numbers")
-    return [hexed[i : i + 64] for i in range(0, len(hexed), 64)]
+    return split_oids(hexed)
 
 
 @dataclass(frozen=True, slots=True)

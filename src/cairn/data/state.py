@@ -50,6 +50,7 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from cairn.data.tree import OID_BYTES, Tree
+from cairn.objects.digest import split_oids
 
 STATE_NAME = "state.db"
 RACY_NS = 50_000_000  # 50 ms
@@ -318,8 +319,7 @@ class StateIndex:
         row = self._connect().execute("SELECT oids FROM manifests WHERE oid = ?", (oid,)).fetchone()
         if row is None or len(row[0]) % OID_BYTES:
             return None  # (a damaged row is ignored, not trusted)
-        text = row[0].hex()
-        return {text[start : start + 64] for start in range(0, len(text), 64)}
+        return set(split_oids(row[0].hex()))
 
     def record_manifest_oids(self, oid: str, oids: Iterable[str]) -> None:
         """Remember the oids folder manifest ``oid`` lists."""

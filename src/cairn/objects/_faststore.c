@@ -306,6 +306,18 @@ static void install(Batch *batch, Item *item, Py_ssize_t index, const unsigned c
     item->outcome = DONE;
 }
 
+/* Read item->src whole into *buffer; 0 (the outcome set: FALLBACK or FAILED) when it could
+ * not be, or is not for the C loop. */
+static int load_item(Batch *batch, Item *item, unsigned char **buffer, size_t *cap,
+                     long long *len) {
+    int loaded = read_file(item->src, batch->max_size, buffer, cap, len);
+    if (loaded > 0)
+        item->outcome = FALLBACK;
+    else if (loaded < 0)
+        fail(item, errno, NULL);
+    return loaded == 0;
+}
+
 static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char **buffer,
                       size_t *cap, char *final, char *tmp) {
     struct stat st;
@@ -319,14 +331,8 @@ static void store_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char 
         }
     }
     long long len = 0;
-    int loaded = read_file(item->src, batch->max_size, buffer, cap, &len);
-    if (loaded != 0) {
-        if (loaded > 0)
-            item->outcome = FALLBACK;
-        else
-            fail(item, errno, NULL);
+    if (!load_item(batch, item, buffer, cap, &len))
         return;
-    }
     item->size = len;
     if (item->expected == NULL) {
         uint8_t digest[B3_OUT_LEN];
@@ -384,14 +390,8 @@ static void pack_one(Batch *batch, Item *item, Py_ssize_t index, unsigned char *
                      size_t *cap, char *final, char *tmp) {
     (void)index, (void)final, (void)tmp;
     long long len = 0;
-    int loaded = read_file(item->src, batch->max_size, buffer, cap, &len);
-    if (loaded != 0) {
-        if (loaded > 0)
-            item->outcome = FALLBACK;
-        else
-            fail(item, errno, NULL);
+    if (!load_item(batch, item, buffer, cap, &len))
         return;
-    }
     if (item->expected != NULL)
         memcpy(item->oid, item->expected, OID_LEN + 1);
     else {

@@ -26,6 +26,12 @@ def all_hex(text: str) -> bool:
         return False
 
 
+def split_oids(joined: str) -> list[str]:
+    """The oids of ``joined``, 64 hex digits each, one after another (as packs and the state
+    index store many at once; ``bytes.hex()`` of their raw 32 bytes gives this too)."""
+    return [joined[start : start + 64] for start in range(0, len(joined), 64)]
+
+
 def is_oid(text: object) -> bool:
     """Whether ``text`` is an object id: 64 lowercase hex digits."""
     return isinstance(text, str) and _OID.fullmatch(text) is not None
